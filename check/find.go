@@ -1,0 +1,194 @@
+package check
+
+import (
+	"fmt"
+	"sort"
+
+	"github.com/compose-preflight/compose-preflight/check/sockets"
+)
+
+// Input is everything Find looks at.
+type Input struct {
+	Bindings []Binding
+	// Sockets is the host inventory; nil with --static, or when the host
+	// table is the wrong one (a remote engine).
+	Sockets []sockets.Socket
+	Host    Host
+	// Rootless says whether the engine is rootless (nil: unknown); a
+	// rootful engine makes the privileged warning moot.
+	Rootless *bool
+}
+
+// portKey indexes sockets by what a bind can collide with.
+type portKey struct {
+	proto string
+	port  uint16
+}
+
+// index groups sockets by protocol and port so that each binding looks at
+// the few sockets on its own port, whatever the size of the host table.
+type index map[portKey][]int
+
+func newIndex(socks []sockets.Socket) index {
+	ix := make(index)
+	for i, s := range socks {
+		k := portKey{s.Protocol, s.Port}
+		ix[k] = append(ix[k], i)
+	}
+	return ix
+}
+
+// holders returns the sockets that overlap a bind of b on port p.
+func (in *Input) holders(ix index, b Binding, p uint16) []Holder {
+	var hs []Holder
+	for _, si := range ix[portKey{b.Protocol, p}] {
+		s := in.Sockets[si]
+		worst := Free
+		for _, e := range b.endpoints() {
+			switch v := overlap(socketEndpoint(s), e, in.Host.GOOS); {
+			case v == InUse:
+				worst = InUse
+			case v == Shadowed && worst == Free:
+				worst = Shadowed
+			}
+		}
+		if worst != Free {
+			hs = append(hs, Holder{Socket: s, Verdict: worst})
+		}
+	}
+	return hs
+}
+
+// Find checks every binding against the host inventory and against the
+// project's other bindings. Findings come in binding order, so output is
+// stable for the same host state.
+func Find(in Input) []Finding {
+	ix := newIndex(in.Sockets)
+	var out []Finding
+	for i, b := range in.Bindings {
+		out = append(out, in.bindingFindings(ix, i, b)...)
+	}
+	out = append(out, duplicates(in.Bindings)...)
+	sort.SliceStable(out, func(a, b int) bool {
+		if out[a].Binding != out[b].Binding {
+			return out[a].Binding < out[b].Binding
+		}
+		return out[a].Severity > out[b].Severity
+	})
+	return out
+}
+
+func replicas(b Binding) int {
+	if b.Replicas < 1 {
+		return 1
+	}
+	return b.Replicas
+}
+
+func (in *Input) bindingFindings(ix index, i int, b Binding) []Finding {
+	var out []Finding
+	add := func(f Finding) {
+		f.Binding, f.Other = i, -1
+		f.Service = b.Service
+		out = append(out, f)
+	}
+	need := replicas(b)
+	if need > b.Width() {
+		detail := fmt.Sprintf("%d replicas need %d host ports, but %s has %d", need, need, b.PortText(), b.Width())
+		if !b.IsRange() {
+			detail = fmt.Sprintf("%d replicas cannot all publish host port %d: use a range such as %d-%d, or no host port", need, b.Published, b.Published, int(b.Published)+need-1)
+		}
+		add(Finding{Kind: KindReplicas, Severity: Error, Port: b.Published, Detail: detail})
+	}
+	if in.Sockets != nil && (b.Protocol == "tcp" || b.Protocol == "udp") {
+		if f, ok := in.hostFinding(ix, b, need); ok {
+			add(f)
+		}
+	}
+	if b.Published < in.Host.UnprivilegedStart && (in.Rootless == nil || *in.Rootless) {
+		add(Finding{Kind: KindPrivileged, Severity: Warning, Port: b.Published,
+			Detail: fmt.Sprintf("port %d is below %d: a rootless Docker or Podman engine cannot bind it", b.Published, in.Host.UnprivilegedStart)})
+	}
+	if in.Host.ephemeral(b.Published) && in.Host.ephemeral(b.Last) {
+		add(Finding{Kind: KindEphemeral, Severity: Warning, Port: b.Published,
+			Detail: fmt.Sprintf("port %s is inside the ephemeral range %d-%d: an outgoing connection can take it at any moment", b.PortText(), in.Host.EphemeralFirst, in.Host.EphemeralLast)})
+	}
+	return out
+}
+
+// hostFinding checks b against the host's sockets. A host range conflicts
+// only when fewer than need of its ports are free, since the engine picks
+// any free one.
+func (in *Input) hostFinding(ix index, b Binding, need int) (Finding, bool) {
+	var all []Holder
+	var first uint16
+	free := 0
+	for p := int(b.Published); p <= int(b.Last); p++ {
+		hs := in.holders(ix, b, uint16(p))
+		if len(hs) == 0 {
+			free++
+			continue
+		}
+		if first == 0 {
+			first = uint16(p)
+		}
+		all = append(all, hs...)
+	}
+	if len(all) == 0 || free >= need {
+		return Finding{}, false
+	}
+	kind := KindShadowed
+	for _, h := range all {
+		if h.Verdict == InUse {
+			kind = KindInUse
+		}
+	}
+	f := Finding{Kind: kind, Severity: Error, Port: first, Holders: all}
+	if b.IsRange() {
+		f.Detail = fmt.Sprintf("%d of the %d ports in %s are free, %d needed", free, b.Width(), b.PortText(), need)
+	}
+	return f, true
+}
+
+// duplicates finds pairs of bindings that the engine itself would refuse
+// to publish together ("port is already allocated"): the same protocol,
+// overlapping addresses by Docker's allocator rules (which are Linux's,
+// on every OS) and a fixed port in common. A host range only conflicts
+// when the fixed ports of others leave it too few free ports.
+func duplicates(bs []Binding) []Finding {
+	var out []Finding
+	for j, b := range bs {
+		var takenInRange []uint16
+		for i := 0; i < j; i++ {
+			a := bs[i]
+			if a.Protocol != b.Protocol || a.Last < b.Published || b.Last < a.Published || !bindingsOverlap(a, b) {
+				continue
+			}
+			switch {
+			case !a.IsRange() && !b.IsRange():
+				out = append(out, Finding{Kind: KindDuplicate, Severity: Error, Binding: j, Other: i, Service: b.Service, Port: b.Published})
+			case !a.IsRange() && b.IsRange():
+				takenInRange = append(takenInRange, a.Published)
+				if b.Width()-len(takenInRange) < replicas(b) {
+					out = append(out, Finding{Kind: KindDuplicate, Severity: Error, Binding: j, Other: i, Service: b.Service, Port: a.Published,
+						Detail: fmt.Sprintf("the range %s has too few ports left once %d is taken", b.PortText(), a.Published)})
+				}
+			case a.IsRange() && !b.IsRange() && a.Width()-1 < replicas(a):
+				out = append(out, Finding{Kind: KindDuplicate, Severity: Error, Binding: j, Other: i, Service: b.Service, Port: b.Published,
+					Detail: fmt.Sprintf("it takes a port the range %s needs", a.PortText())})
+			}
+		}
+	}
+	return out
+}
+
+func bindingsOverlap(a, b Binding) bool {
+	for _, ea := range a.endpoints() {
+		for _, eb := range b.endpoints() {
+			if overlap(ea, eb, "linux") != Free {
+				return true
+			}
+		}
+	}
+	return false
+}

@@ -1,0 +1,86 @@
+package check
+
+import (
+	"github.com/compose-preflight/compose-preflight/check/sockets"
+)
+
+// Kind names a finding; it is printed in brackets after each message and
+// is stable for scripts.
+type Kind string
+
+const (
+	// KindInUse: the engine's bind will fail ("address already in use").
+	KindInUse Kind = "in-use"
+	// KindShadowed: both will start, but one program silently receives
+	// the other's traffic.
+	KindShadowed Kind = "shadowed"
+	// KindDuplicate: two bindings of this project overlap each other.
+	KindDuplicate Kind = "duplicate"
+	// KindReplicas: a service runs more containers than it has host ports.
+	KindReplicas Kind = "replicas"
+	// KindOwn: the port is held by this project's own running container:
+	// not a conflict, `up` will recreate it.
+	KindOwn Kind = "own"
+	// KindHostNetwork: a service on the host network binds its ports on
+	// the host directly; its ports: entries are ignored by the engine.
+	KindHostNetwork Kind = "host-network"
+	// KindEphemeral: a fixed port inside the kernel's ephemeral range can
+	// be taken at any moment by an outgoing connection.
+	KindEphemeral Kind = "ephemeral-range"
+	// KindPrivileged: a port below the unprivileged start needs a rootful
+	// engine.
+	KindPrivileged Kind = "privileged"
+	// KindEngineUnreachable: the Docker engine did not answer, so
+	// container-held ports were not checked.
+	KindEngineUnreachable Kind = "engine-unreachable"
+)
+
+// Severity orders findings; only errors fail a run (warnings too with
+// --strict).
+type Severity uint8
+
+const (
+	Info Severity = iota
+	Warning
+	Error
+)
+
+func (s Severity) String() string {
+	switch s {
+	case Error:
+		return "error"
+	case Warning:
+		return "warning"
+	}
+	return "info"
+}
+
+// Holder is a socket in the way of a binding.
+type Holder struct {
+	Socket sockets.Socket
+	// Verdict is what the socket does to the binding's bind.
+	Verdict Verdict
+	// Owner is the process holding the socket, when it could be seen;
+	// filled by the caller after Find (owners are costly, so they are
+	// looked up only for the sockets in findings).
+	Owner *sockets.Owner
+}
+
+// Finding is one problem (or fact) about the project's bindings.
+type Finding struct {
+	Kind     Kind
+	Severity Severity
+	// Binding indexes the Input.Bindings the finding is about, or is -1
+	// for a finding about a whole service or the run.
+	Binding int
+	// Other is the other binding of a duplicate, else -1.
+	Other int
+	// Service names the service for service-level findings.
+	Service string
+	// Port is the port in the way (for a range, the first held one).
+	Port uint16
+	// Holders are the sockets in the way (in-use, shadowed).
+	Holders []Holder
+	// Detail adds what the kind alone does not say.
+	Detail string
+}

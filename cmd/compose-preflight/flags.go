@@ -1,0 +1,89 @@
+package main
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/compose-preflight/compose-preflight/compose"
+)
+
+// options is what one run was asked to do.
+type options struct {
+	load   compose.Options
+	format string
+	quiet  bool
+	static bool
+	strict bool
+	color  bool
+	// staticReason says why the host is not checked, for the one line
+	// that tells the user so ("" when --static was asked for).
+	staticReason string
+}
+
+var formats = []string{"text", "json", "github"}
+
+// checkFlags mirror docker compose's own where they overlap, so a command
+// line can be copied between the two.
+func checkFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringSliceFlag{Name: "file", Aliases: []string{"f"}, Usage: "compose `FILE` (repeatable; default: compose.yaml and its override, or COMPOSE_FILE)"},
+		&cli.StringFlag{Name: "project-name", Aliases: []string{"p"}, Usage: "project `NAME` (default: COMPOSE_PROJECT_NAME, name:, or the directory)"},
+		&cli.StringFlag{Name: "project-directory", Usage: "project `DIR` (default: the first compose file's directory)"},
+		&cli.StringSliceFlag{Name: "env-file", Usage: "environment `FILE` for interpolation (repeatable; default: .env)"},
+		&cli.StringSliceFlag{Name: "profile", Usage: "enable `PROFILE` (repeatable; default: COMPOSE_PROFILES)"},
+		&cli.StringFlag{Name: "format", Value: "text", Usage: "output `FORMAT`: text, json or github"},
+		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only problems"},
+		&cli.BoolFlag{Name: "static", Usage: "check only what the files say: no host sockets (for CI)"},
+		&cli.BoolFlag{Name: "host", Usage: "check this machine's sockets even when CI=true"},
+		&cli.BoolFlag{Name: "strict", Usage: "fail on warnings too"},
+	}
+}
+
+// getenv reads key from environ (the last definition wins, as in the
+// process environment).
+func getenv(environ []string, key string) string {
+	v, _ := lookupEnv(environ, key)
+	return v
+}
+
+func optionsFrom(c *cli.Context, sio stdio) (options, error) {
+	o := options{
+		load: compose.Options{
+			Files:       c.StringSlice("file"),
+			ProjectName: c.String("project-name"),
+			ProjectDir:  c.String("project-directory"),
+			EnvFiles:    c.StringSlice("env-file"),
+			Profiles:    c.StringSlice("profile"),
+			WorkingDir:  sio.cwd,
+			Environ:     sio.environ,
+		},
+		format: c.String("format"),
+		quiet:  c.Bool("quiet"),
+		static: c.Bool("static"),
+		strict: c.Bool("strict"),
+	}
+	if !slices.Contains(formats, o.format) {
+		return o, usageError("--format %q: want one of %s", o.format, strings.Join(formats, ", "))
+	}
+	if o.static && c.Bool("host") {
+		return o, usageError("--static and --host contradict each other")
+	}
+	if !o.static && !c.Bool("host") && getenv(sio.environ, "CI") == "true" {
+		o.static = true
+		o.staticReason = "CI=true: checking the files only, since this host is not where the project runs (--host checks it anyway)"
+	}
+	_, noColor := lookupEnv(sio.environ, "NO_COLOR")
+	o.color = sio.terminal && !noColor && o.format == "text"
+	return o, nil
+}
+
+func lookupEnv(environ []string, key string) (string, bool) {
+	for i := len(environ) - 1; i >= 0; i-- {
+		if k, v, ok := strings.Cut(environ[i], "="); ok && k == key {
+			return v, true
+		}
+	}
+	return "", false
+}

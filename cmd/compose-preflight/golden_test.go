@@ -1,0 +1,107 @@
+package main
+
+import (
+	"bufio"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/compose-preflight/compose-preflight/internal/netnstest"
+)
+
+// goldenCase is read from testdata/golden/NAME/case.txt:
+//
+//	args: --format json          command line (split on spaces)
+//	hold: tcp4 127.0.0.1:8080    sockets a "devserver" process holds (repeatable)
+//	env: KEY=VALUE               environment (repeatable)
+//
+// The project files sit beside it; want.golden holds the expected stdout,
+// stderr and exit code. `go test -update` rewrites want.golden: review
+// the diff before committing it.
+type goldenCase struct {
+	args []string
+	hold []string
+	env  []string
+}
+
+func readCase(t *testing.T, path string) goldenCase {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		if os.IsNotExist(err) {
+			return goldenCase{}
+		}
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var c goldenCase
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		key, val, _ := strings.Cut(sc.Text(), ":")
+		val = strings.TrimSpace(val)
+		switch key {
+		case "args":
+			c.args = strings.Fields(val)
+		case "hold":
+			c.hold = append(c.hold, val)
+		case "env":
+			c.env = append(c.env, val)
+		case "":
+		default:
+			t.Fatalf("%s: unknown key %q", path, key)
+		}
+	}
+	return c
+}
+
+// TestGolden runs the command on each fixture project in a fresh network
+// namespace (a clean host where the fixture's ports are free unless a
+// holder takes them) and compares its output with want.golden.
+func TestGolden(t *testing.T) {
+	if !netnstest.Isolate(t) {
+		return
+	}
+	dirs, err := filepath.Glob("testdata/golden/*")
+	if err != nil || len(dirs) == 0 {
+		t.Fatalf("no golden cases: %v", err)
+	}
+	for _, dir := range dirs {
+		t.Run(filepath.Base(dir), func(t *testing.T) {
+			abs, err := filepath.Abs(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := readCase(t, filepath.Join(dir, "case.txt"))
+			if len(c.hold) > 0 {
+				startHolder(t, strings.Join(c.hold, ","))
+			}
+			stdout, stderr, code := cliRun(t, abs, append(baseEnv(t), c.env...), c.args...)
+			var got strings.Builder
+			got.WriteString("$ compose-preflight " + strings.Join(c.args, " ") + "\n")
+			got.WriteString(stdout)
+			for _, l := range strings.SplitAfter(stderr, "\n") {
+				if l != "" {
+					got.WriteString("stderr: " + l)
+				}
+			}
+			got.WriteString("exit: " + strconv.Itoa(code) + "\n")
+			text := normalise(got.String(), abs)
+			golden := filepath.Join(dir, "want.golden")
+			if *update {
+				if err := os.WriteFile(golden, []byte(text), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run go test -update to create it)", err)
+			}
+			if text != string(want) {
+				t.Errorf("output differs from %s (go test -update rewrites it):\n--- got\n%s--- want\n%s", golden, text, want)
+			}
+		})
+	}
+}

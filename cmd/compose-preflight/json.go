@@ -1,0 +1,161 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/compose-preflight/compose-preflight/check"
+	"github.com/compose-preflight/compose-preflight/compose"
+)
+
+// The JSON report (schema 1). Field names follow the compose
+// specification's vocabulary: service, host_ip, published, target.
+type jsonReport struct {
+	Schema   int           `json:"schema"`
+	Project  jsonProject   `json:"project"`
+	Checked  string        `json:"checked"`
+	Summary  jsonSummary   `json:"summary"`
+	Findings []jsonFinding `json:"findings"`
+}
+
+type jsonProject struct {
+	Name         string   `json:"name"`
+	WorkingDir   string   `json:"working_dir"`
+	ComposeFiles []string `json:"compose_files"`
+	EnvFiles     []string `json:"env_files"`
+	Services     int      `json:"services"`
+	Ports        int      `json:"published_ports"`
+}
+
+type jsonSummary struct {
+	Errors   int  `json:"errors"`
+	Warnings int  `json:"warnings"`
+	ExitCode int  `json:"exit_code"`
+	Static   bool `json:"static"`
+}
+
+type jsonBinding struct {
+	Service   string `json:"service"`
+	HostIP    string `json:"host_ip"`
+	Published string `json:"published"`
+	Target    uint32 `json:"target"`
+	Protocol  string `json:"protocol"`
+	Replicas  int    `json:"replicas"`
+}
+
+type jsonVariable struct {
+	Name    string `json:"name"`
+	Origin  string `json:"origin"`
+	File    string `json:"file,omitempty"`
+	Line    int    `json:"line,omitempty"`
+	Column  int    `json:"column,omitempty"`
+	Default string `json:"default,omitempty"`
+}
+
+type jsonSource struct {
+	File     string        `json:"file"`
+	Line     int           `json:"line"`
+	Column   int           `json:"column"`
+	Text     string        `json:"text"`
+	Variable *jsonVariable `json:"variable,omitempty"`
+}
+
+type jsonHolder struct {
+	Protocol string   `json:"protocol"`
+	Address  string   `json:"address"`
+	Port     uint16   `json:"port"`
+	State    string   `json:"state"`
+	Verdict  string   `json:"verdict"`
+	UID      *uint32  `json:"uid,omitempty"`
+	PID      int32    `json:"pid,omitempty"`
+	Process  string   `json:"process,omitempty"`
+	Cmdline  []string `json:"cmdline,omitempty"`
+	User     string   `json:"user,omitempty"`
+}
+
+type jsonFinding struct {
+	Kind     string       `json:"kind"`
+	Severity string       `json:"severity"`
+	Service  string       `json:"service"`
+	Message  string       `json:"message"`
+	Binding  *jsonBinding `json:"binding,omitempty"`
+	Sources  []jsonSource `json:"sources,omitempty"`
+	Other    *jsonBinding `json:"other,omitempty"`
+	Holders  []jsonHolder `json:"holders,omitempty"`
+	NextPort uint16       `json:"next_free_port,omitempty"`
+}
+
+func (r *report) jsonBinding(i int) *jsonBinding {
+	b := r.proj.Bindings[i]
+	return &jsonBinding{Service: b.Service, HostIP: b.HostIP, Published: b.Published, Target: b.Target, Protocol: b.Protocol, Replicas: r.in.Bindings[i].Replicas}
+}
+
+func jsonVar(v *compose.Variable) *jsonVariable {
+	if v == nil {
+		return nil
+	}
+	return &jsonVariable{Name: v.Name, Origin: v.Origin, File: v.File, Line: v.Line, Column: v.Column, Default: v.Default}
+}
+
+func (r *report) jsonReport() jsonReport {
+	rep := jsonReport{
+		Schema: schemaVersion,
+		Project: jsonProject{
+			Name: r.proj.Name, WorkingDir: r.proj.WorkingDir,
+			ComposeFiles: r.proj.ComposeFiles, EnvFiles: r.proj.EnvFiles,
+			Services: r.proj.Services, Ports: len(r.in.Bindings),
+		},
+		Checked:  r.checked,
+		Findings: []jsonFinding{},
+	}
+	if rep.Project.EnvFiles == nil {
+		rep.Project.EnvFiles = []string{}
+	}
+	for _, f := range r.findings {
+		switch f.Severity {
+		case check.Error:
+			rep.Summary.Errors++
+		case check.Warning:
+			rep.Summary.Warnings++
+		}
+		jf := jsonFinding{Kind: string(f.Kind), Severity: f.Severity.String(), Service: f.Service, Message: r.message(f)}
+		if f.Binding >= 0 {
+			jf.Binding = r.jsonBinding(f.Binding)
+			for _, s := range r.proj.Bindings[f.Binding].Sources {
+				jf.Sources = append(jf.Sources, jsonSource{File: s.File, Line: s.Line, Column: s.Column, Text: s.Text, Variable: jsonVar(s.Variable)})
+			}
+			if f.Severity == check.Error {
+				jf.NextPort = r.next[f.Binding]
+			}
+		}
+		if f.Other >= 0 {
+			jf.Other = r.jsonBinding(f.Other)
+		}
+		for _, h := range f.Holders {
+			jh := jsonHolder{Protocol: h.Socket.Protocol, Address: h.Socket.Addr.String(), Port: h.Socket.Port,
+				State: h.Socket.State.String(), Verdict: h.Verdict.String(), PID: h.Socket.PID}
+			if h.Socket.UIDKnown {
+				uid := h.Socket.UID
+				jh.UID = &uid
+			}
+			if o := h.Owner; o != nil {
+				jh.PID, jh.Process, jh.Cmdline, jh.User = o.PID, o.Name, o.Cmdline, o.User
+			}
+			jf.Holders = append(jf.Holders, jh)
+		}
+		rep.Findings = append(rep.Findings, jf)
+	}
+	rep.Summary.ExitCode = r.exitCode()
+	rep.Summary.Static = r.opts.static
+	return rep
+}
+
+// variableText says where a port's variable is set.
+func (r *report) variableText(v *compose.Variable) string {
+	switch v.Origin {
+	case compose.OriginEnvFile:
+		return fmt.Sprintf("%s, set at %s:%d:%d", v.Name, r.rel(v.File), v.Line, v.Column)
+	case compose.OriginShell:
+		return fmt.Sprintf("%s, set in the shell environment", v.Name)
+	}
+	return fmt.Sprintf("%s, unset, so its default %s applies", v.Name, v.Default)
+}

@@ -1,0 +1,175 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"strconv"
+	"strings"
+
+	"github.com/compose-preflight/compose-preflight/check"
+	"github.com/compose-preflight/compose-preflight/check/sockets"
+	"github.com/compose-preflight/compose-preflight/compose"
+)
+
+// preflight runs one check and writes its report; it returns the exit code.
+// Load errors are returned as exit code 2 with their one-line message.
+func preflight(ctx context.Context, o options, sio stdio) (int, error) {
+	proj, err := compose.Load(ctx, o.load)
+	if err != nil {
+		return exitUsage, &exitError{code: exitUsage, err: err}
+	}
+	bindings, err := checkBindings(proj)
+	if err != nil {
+		return exitUsage, &exitError{code: exitUsage, err: err}
+	}
+	host, err := check.ReadHost("/proc")
+	if err != nil {
+		return exitUsage, &exitError{code: exitUsage, err: fmt.Errorf("reading the host's port ranges: %w", err)}
+	}
+	in := check.Input{Bindings: bindings, Host: host}
+	r := &report{proj: proj, opts: o, checked: "this host"}
+	if o.static {
+		r.checked = "the files only"
+		if o.staticReason != "" {
+			fmt.Fprintln(sio.stderr, "compose-preflight:", o.staticReason)
+		}
+	} else {
+		socks, err := sockets.List(ctx)
+		if err != nil {
+			return exitUsage, &exitError{code: exitUsage, err: fmt.Errorf("listing this host's sockets: %w", err)}
+		}
+		in.Sockets = socks
+	}
+	r.findings = check.Find(in)
+	r.findings = append(r.findings, networkModeFindings(proj)...)
+	if err := attachOwners(ctx, r.findings); err != nil {
+		return exitUsage, &exitError{code: exitUsage, err: err}
+	}
+	r.next = suggest(&in, r.findings, o.static)
+	r.in = &in
+	if err := r.write(sio.stdout); err != nil {
+		return exitUsage, &exitError{code: exitUsage, err: err}
+	}
+	return r.exitCode(), nil
+}
+
+// checkBindings turns compose's bindings into check's plain values.
+func checkBindings(p *compose.Project) ([]check.Binding, error) {
+	out := make([]check.Binding, 0, len(p.Bindings))
+	for _, b := range p.Bindings {
+		cb := check.Binding{Service: b.Service, Target: b.Target, Protocol: b.Protocol, Replicas: b.Replicas}
+		if b.HostIP != "" {
+			ip, err := netip.ParseAddr(strings.Trim(b.HostIP, "[]"))
+			if err != nil {
+				return nil, fmt.Errorf("%s: service %q: host IP %q is not an IP address", where(b), b.Service, b.HostIP)
+			}
+			cb.HostIP = ip
+		}
+		lo, hi, isRange := strings.Cut(b.Published, "-")
+		first, err := strconv.ParseUint(lo, 10, 16)
+		if err != nil {
+			return nil, fmt.Errorf("%s: service %q: published port %q is not a port", where(b), b.Service, b.Published)
+		}
+		last := first
+		if isRange {
+			if last, err = strconv.ParseUint(hi, 10, 16); err != nil || last < first {
+				return nil, fmt.Errorf("%s: service %q: published range %q is not a port range", where(b), b.Service, b.Published)
+			}
+		}
+		cb.Published, cb.Last = uint16(first), uint16(last)
+		out = append(out, cb)
+	}
+	return out, nil
+}
+
+// where names the first place a binding is defined, for error messages.
+func where(b compose.Binding) string {
+	if len(b.Sources) == 0 {
+		return "compose file"
+	}
+	s := b.Sources[0]
+	return fmt.Sprintf("%s:%d:%d", s.File, s.Line, s.Column)
+}
+
+// networkModeFindings report services whose network_mode changes what
+// their ports mean: on the host network the engine drops ports: and the
+// container binds the host directly (a warning); sharing another
+// container's network while publishing ports is refused by the engine.
+func networkModeFindings(p *compose.Project) []check.Finding {
+	var out []check.Finding
+	for _, s := range p.HostNetwork {
+		detail := "uses network_mode: host: it binds its ports on the host directly, and the engine ignores its ports: entries"
+		if ports := hostPorts(s.Ports); ports != "" {
+			detail += "; it probably listens on " + ports
+		}
+		out = append(out, check.Finding{Kind: check.KindHostNetwork, Severity: check.Warning, Binding: -1, Other: -1, Service: s.Service, Detail: detail})
+	}
+	for _, s := range p.SharedNetwork {
+		detail := fmt.Sprintf("uses network_mode: %s and publishes %s: the engine refuses to create it (conflicting options: port publishing and the container type network mode)", s.NetworkMode, hostPorts(s.Ports))
+		out = append(out, check.Finding{Kind: check.KindNetworkMode, Severity: check.Error, Binding: -1, Other: -1, Service: s.Service, Detail: detail})
+	}
+	return out
+}
+
+func hostPorts(ps []compose.HostPort) string {
+	var out []string
+	for _, p := range ps {
+		out = append(out, p.Port+"/"+p.Protocol)
+	}
+	return strings.Join(out, ", ")
+}
+
+// attachOwners looks up who holds the sockets in the findings: only
+// those, since the lookup walks /proc.
+func attachOwners(ctx context.Context, fs []check.Finding) error {
+	var socks []sockets.Socket
+	for _, f := range fs {
+		for _, h := range f.Holders {
+			socks = append(socks, h.Socket)
+		}
+	}
+	if len(socks) == 0 {
+		return nil
+	}
+	owners, err := sockets.Owners(ctx, socks)
+	if err != nil {
+		return fmt.Errorf("finding who holds the ports: %w", err)
+	}
+	for i := range fs {
+		for j := range fs[i].Holders {
+			h := &fs[i].Holders[j]
+			if o, ok := owners[h.Socket]; ok {
+				h.Owner = &o
+			}
+		}
+	}
+	return nil
+}
+
+// suggest picks the nearest free port for each binding with an error
+// finding, so the report can say where to move it.
+func suggest(in *check.Input, fs []check.Finding, static bool) map[int]uint16 {
+	var probe check.ProbeFunc
+	if !static {
+		probe = func(proto string, addr netip.Addr, port uint16) bool {
+			return sockets.Probe(proto, addr, port).Status == sockets.Free
+		}
+	}
+	pk := check.NewPicker(in, probe)
+	next := make(map[int]uint16)
+	for _, f := range fs {
+		switch f.Kind {
+		case check.KindInUse, check.KindShadowed, check.KindDuplicate:
+		default:
+			continue
+		}
+		if _, done := next[f.Binding]; done {
+			continue
+		}
+		if p, ok := pk.Pick(in.Bindings[f.Binding]); ok {
+			next[f.Binding] = p
+		}
+	}
+	return next
+}

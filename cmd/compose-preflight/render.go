@@ -1,0 +1,140 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/compose-preflight/compose-preflight/check"
+)
+
+// ANSI styles, used only on a terminal and never with NO_COLOR.
+const (
+	styleError = "\x1b[1;31m"
+	styleWarn  = "\x1b[1;33m"
+	styleDim   = "\x1b[2m"
+	styleCaret = "\x1b[32m"
+	styleReset = "\x1b[0m"
+)
+
+func (r *report) paint(style, s string) string {
+	if !r.opts.color {
+		return s
+	}
+	return style + s + styleReset
+}
+
+func (r *report) writeText(out io.Writer) error {
+	w := bufio.NewWriter(out)
+	conflicts, warnings := 0, 0
+	for _, f := range r.findings {
+		switch f.Severity {
+		case check.Error:
+			conflicts++
+		case check.Warning:
+			warnings++
+		case check.Info:
+			if r.opts.quiet {
+				continue
+			}
+		}
+		sev := f.Severity.String()
+		switch f.Severity {
+		case check.Error:
+			sev = r.paint(styleError, sev)
+		case check.Warning:
+			sev = r.paint(styleWarn, sev)
+		}
+		fmt.Fprintf(w, "%s: %s: %s %s\n", r.location(f), sev, r.message(f), r.paint(styleDim, "["+string(f.Kind)+"]"))
+		if src, ok := r.primary(f); ok {
+			if line, caret, ok := r.snippet(src); ok {
+				fmt.Fprintf(w, "    %s\n    %s\n", line, r.paint(styleCaret, caret))
+			}
+			b := r.proj.Bindings[f.Binding]
+			if v := src.Variable; v != nil {
+				fmt.Fprintf(w, "  the port comes from %s\n", r.variableText(v))
+			}
+			for _, s := range b.Sources[1:] {
+				fmt.Fprintf(w, "  also defined at %s:%d:%d\n", r.rel(s.File), s.Line, s.Column)
+			}
+		}
+		if f.Severity == check.Error {
+			if n := r.nextStep(f); n != "" {
+				fmt.Fprintf(w, "  next: %s\n", n)
+			}
+		}
+	}
+	if !r.opts.quiet {
+		fmt.Fprintln(w, r.summary(conflicts, warnings))
+	}
+	return w.Flush()
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return fmt.Sprintf("%d %s", n, one)
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
+func (r *report) summary(conflicts, warnings int) string {
+	head := "no conflicts"
+	if conflicts > 0 {
+		head = plural(conflicts, "conflict", "conflicts")
+	}
+	s := fmt.Sprintf("%s in %s (%s checked against %s)", head,
+		plural(r.proj.Services, "service", "services"),
+		plural(len(r.in.Bindings), "published port", "published ports"), r.checked)
+	if warnings > 0 {
+		s += ", " + plural(warnings, "warning", "warnings")
+	}
+	return s
+}
+
+// githubEscape escapes a workflow command's message (GitHub's
+// toolkit/core command.ts escapeData).
+func githubEscape(s string) string {
+	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A").Replace(s)
+}
+
+// githubEscapeProp escapes a workflow command's property value.
+func githubEscapeProp(s string) string {
+	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C").Replace(s)
+}
+
+// writeGitHub prints GitHub Actions workflow commands, which the runner
+// turns into annotations on the compose file's line.
+func (r *report) writeGitHub(out io.Writer) error {
+	w := bufio.NewWriter(out)
+	for _, f := range r.findings {
+		level := "error"
+		switch f.Severity {
+		case check.Warning:
+			level = "warning"
+		case check.Info:
+			level = "notice"
+		}
+		props := []string{}
+		if src, ok := r.primary(f); ok {
+			props = append(props, "file="+githubEscapeProp(r.rel(src.File)),
+				fmt.Sprintf("line=%d", src.Line), fmt.Sprintf("col=%d", src.Column))
+		}
+		props = append(props, "title="+githubEscapeProp("compose-preflight "+string(f.Kind)))
+		msg := r.message(f)
+		if f.Severity == check.Error {
+			if n := r.nextStep(f); n != "" {
+				msg += "\nnext: " + n
+			}
+		}
+		fmt.Fprintf(w, "::%s %s::%s\n", level, strings.Join(props, ","), githubEscape(msg))
+	}
+	return w.Flush()
+}
+
+func (r *report) writeJSON(out io.Writer) error {
+	enc := json.NewEncoder(out)
+	enc.SetIndent("", "  ")
+	return enc.Encode(r.jsonReport())
+}

@@ -1,0 +1,213 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/compose-preflight/compose-preflight/check"
+	"github.com/compose-preflight/compose-preflight/check/sockets"
+	"github.com/compose-preflight/compose-preflight/compose"
+)
+
+// schemaVersion is the version of the JSON report; it changes only when a
+// field changes meaning or goes away.
+const schemaVersion = 1
+
+// report is one run's result, rendered as text, JSON or GitHub annotations.
+type report struct {
+	proj     *compose.Project
+	in       *check.Input
+	opts     options
+	findings []check.Finding
+	next     map[int]uint16 // binding index -> nearest free port
+	checked  string         // what the bindings were checked against
+	cwd      string
+	lines    map[string][]string // file -> lines, read once for snippets
+}
+
+func (r *report) exitCode() int {
+	for _, f := range r.findings {
+		if f.Severity == check.Error || (r.opts.strict && f.Severity == check.Warning) {
+			return exitConflict
+		}
+	}
+	return exitClean
+}
+
+func (r *report) write(w io.Writer) error {
+	switch r.opts.format {
+	case "json":
+		return r.writeJSON(w)
+	case "github":
+		return r.writeGitHub(w)
+	}
+	return r.writeText(w)
+}
+
+// rel shortens path to be relative to the working directory when it is
+// inside it, as compilers print paths.
+func (r *report) rel(path string) string {
+	if rel, err := filepath.Rel(r.opts.load.WorkingDir, path); err == nil && !strings.HasPrefix(rel, "..") {
+		return rel
+	}
+	return path
+}
+
+// primary is where a finding points: the first source of its binding.
+func (r *report) primary(f check.Finding) (compose.Source, bool) {
+	if f.Binding < 0 || len(r.proj.Bindings[f.Binding].Sources) == 0 {
+		return compose.Source{}, false
+	}
+	return r.proj.Bindings[f.Binding].Sources[0], true
+}
+
+func (r *report) location(f check.Finding) string {
+	if s, ok := r.primary(f); ok {
+		return fmt.Sprintf("%s:%d:%d", r.rel(s.File), s.Line, s.Column)
+	}
+	if len(r.proj.ComposeFiles) > 0 {
+		return r.rel(r.proj.ComposeFiles[0])
+	}
+	return "compose"
+}
+
+// sockAddr renders a socket's address as docker and ss print it.
+func sockAddr(a netip.Addr, port uint16, proto string) string {
+	return netip.AddrPortFrom(a, port).String() + "/" + proto
+}
+
+// ownerText says who holds a socket, as precisely as this user can see.
+func ownerText(h check.Holder) string {
+	if h.Owner != nil {
+		o := h.Owner
+		s := fmt.Sprintf("pid %d %s", o.PID, o.Name)
+		var extra []string
+		if len(o.Cmdline) > 0 {
+			extra = append(extra, strings.Join(o.Cmdline, " "))
+		}
+		if o.User != "" {
+			extra = append(extra, "user "+o.User)
+		}
+		if len(extra) > 0 {
+			s += " (" + strings.Join(extra, ", ") + ")"
+		}
+		return s
+	}
+	if h.Socket.PID != 0 {
+		return fmt.Sprintf("pid %d", h.Socket.PID)
+	}
+	if h.Socket.UIDKnown {
+		return fmt.Sprintf("a process of uid %d that this user cannot see (run as root to name it)", h.Socket.UID)
+	}
+	return "a process this user cannot see"
+}
+
+func holderText(h check.Holder) string {
+	s := sockAddr(h.Socket.Addr, h.Socket.Port, h.Socket.Protocol)
+	if h.Socket.State == sockets.Bound {
+		s += " (bound, not listening)"
+	}
+	return s + " is held by " + ownerText(h)
+}
+
+// message is the one-line text of a finding, without location or kind.
+func (r *report) message(f check.Finding) string {
+	if f.Binding < 0 {
+		return fmt.Sprintf("service %q %s", f.Service, f.Detail)
+	}
+	b := r.in.Bindings[f.Binding]
+	lead := fmt.Sprintf("service %q publishes %s", b.Service, b)
+	switch f.Kind {
+	case check.KindInUse:
+		var parts []string
+		for _, h := range f.Holders {
+			parts = append(parts, holderText(h))
+		}
+		msg := lead + ", but " + strings.Join(parts, "; and ")
+		if f.Detail != "" {
+			msg += " (" + f.Detail + ")"
+		}
+		return msg
+	case check.KindShadowed:
+		h := f.Holders[0]
+		who := ownerText(h)
+		if h.Socket.Addr.Unmap().IsUnspecified() {
+			return fmt.Sprintf("%s, and %s: both will start, and connections to %s reach the container while every other address of port %d reaches %s",
+				lead, holderText(h), b.HostAddr(), f.Port, who)
+		}
+		return fmt.Sprintf("%s, and %s: both will start, and connections to %s reach %s, not the container",
+			lead, holderText(h), sockAddr(h.Socket.Addr, h.Socket.Port, h.Socket.Protocol), who)
+	case check.KindDuplicate:
+		o := r.in.Bindings[f.Other]
+		msg := fmt.Sprintf("%s, which overlaps %s of service %q", lead, o, o.Service)
+		if src, ok := r.primary(check.Finding{Binding: f.Other}); ok {
+			msg += fmt.Sprintf(" at %s:%d:%d", r.rel(src.File), src.Line, src.Column)
+		}
+		msg += ": the engine refuses the second (port is already allocated)"
+		if f.Detail != "" {
+			msg += "; " + f.Detail
+		}
+		return msg
+	}
+	return lead + ": " + f.Detail
+}
+
+// nextStep says what to do about an error finding.
+func (r *report) nextStep(f check.Finding) string {
+	var steps []string
+	if p, ok := r.next[f.Binding]; ok && f.Binding >= 0 {
+		steps = append(steps, fmt.Sprintf("%d is the nearest free port", p))
+	}
+	for _, h := range f.Holders {
+		if h.Owner != nil {
+			steps = append(steps, fmt.Sprintf("stop pid %d", h.Owner.PID))
+			break
+		}
+	}
+	if len(steps) == 0 {
+		return ""
+	}
+	return strings.Join(steps, "; or ")
+}
+
+// snippet returns the source line of s and a caret line under its span.
+func (r *report) snippet(s compose.Source) (string, string, bool) {
+	if r.lines == nil {
+		r.lines = make(map[string][]string)
+	}
+	lines, ok := r.lines[s.File]
+	if !ok {
+		b, err := os.ReadFile(s.File)
+		if err == nil {
+			lines = strings.Split(strings.ReplaceAll(string(b), "\r\n", "\n"), "\n")
+		}
+		r.lines[s.File] = lines
+	}
+	if s.Line < 1 || s.Line > len(lines) {
+		return "", "", false
+	}
+	line := strings.TrimPrefix(lines[s.Line-1], "\ufeff")
+	runes := []rune(line)
+	col := s.Column - 1
+	if col < 0 || col > len(runes) {
+		return "", "", false
+	}
+	width := len([]rune(s.Text))
+	if s.Literal {
+		width = s.End - s.Offset
+	}
+	width = max(1, min(width, len(runes)-col))
+	var pad strings.Builder
+	for _, c := range runes[:col] {
+		if c == '\t' {
+			pad.WriteByte('\t')
+		} else {
+			pad.WriteByte(' ')
+		}
+	}
+	return line, pad.String() + strings.Repeat("^", width), true
+}

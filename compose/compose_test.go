@@ -394,3 +394,23 @@ func TestEnvironInjected(t *testing.T) {
 		t.Errorf("COMPOSE_PROJECT_NAME: %q", p.Name)
 	}
 }
+
+// BenchmarkLoad loads a 10-service project. Each iteration is a full Load
+// (compose-go load plus the source index); compose-go compiles its JSON
+// schema once per process, so the first Load costs more than these.
+func BenchmarkLoad(b *testing.B) {
+	dir, err := filepath.Abs(filepath.Join("testdata", "bench"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	opts := Options{WorkingDir: dir, Environ: []string{"PATH=/usr/bin"}}
+	for b.Loop() {
+		p, err := Load(context.Background(), opts)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(p.Bindings) != 20 {
+			b.Fatalf("%d bindings", len(p.Bindings))
+		}
+	}
+}

@@ -24,6 +24,7 @@ import (
 
 	"github.com/compose-spec/compose-go/v2/cli"
 	"github.com/compose-spec/compose-go/v2/consts"
+	"github.com/compose-spec/compose-go/v2/dotenv"
 	"github.com/compose-spec/compose-go/v2/types"
 )
 
@@ -238,10 +239,40 @@ func (l *loader) load(ctx context.Context) (*Project, error) {
 	// docker compose up reads every active service's env_file before it
 	// creates a container, and stops when one is missing: a pre-flight check
 	// must fail on the same projects.
-	if _, err := tp.WithServicesEnvironmentResolved(false); err != nil {
+	if err := checkServiceEnvFiles(tp); err != nil {
 		return nil, err
 	}
 	return l.extract(tp)
+}
+
+// checkServiceEnvFiles does what compose-go's WithServicesEnvironmentResolved
+// does with env_file entries, minus building the environment: a required
+// file must exist, and a file in the default format must parse. Other
+// formats (docker compose registers "raw" in a global compose-go registry)
+// are only checked for readability, so nothing global is touched here.
+func checkServiceEnvFiles(tp *types.Project) error {
+	for _, s := range activeServices(tp) {
+		for _, ef := range s.EnvFiles {
+			_, err := os.Stat(ef.Path)
+			if errors.Is(err, os.ErrNotExist) {
+				if ef.Required {
+					return fmt.Errorf("env file %s not found: %w", ef.Path, err)
+				}
+				continue
+			}
+			src, err := os.ReadFile(ef.Path)
+			if err != nil {
+				return fmt.Errorf("env file %s: %w", ef.Path, err)
+			}
+			if ef.Format != "" && ef.Format != dotenv.DotEnv {
+				continue
+			}
+			if _, err := dotenv.UnmarshalBytesWithLookup(src, tp.Environment.Resolve); err != nil {
+				return fmt.Errorf("failed to read %s: %w", ef.Path, err)
+			}
+		}
+	}
+	return nil
 }
 
 // checkRegular fails with a clear message when a file the user named is

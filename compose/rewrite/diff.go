@@ -13,7 +13,7 @@ const diffContext = 3
 // maxDiffCost bounds the Myers search. Past it, the rest of the files is shown as one
 // block removed and added: still a correct patch, only less minimal, and it keeps the
 // memory bounded for pathological inputs (--fix itself changes a few lines).
-const maxDiffCost = 4000
+const maxDiffCost = 1000
 
 // Diff returns the changes from old to new as a unified diff with three lines of context
 // ("--- a/path", "+++ b/path", "@@ -l,n +l,n @@"), the format of diff -u and git diff,

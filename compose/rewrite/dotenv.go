@@ -191,11 +191,15 @@ func SetEnv(src []byte, key, value string) ([]byte, error) {
 	if strings.ContainsAny(value, "\n\r\x00") {
 		return nil, fmt.Errorf("refusing to set %s: the value contains a line break or NUL", key)
 	}
-	before, err := parseEnv(src, nil)
+	stmts, err := scanEnv(src)
 	if err != nil {
 		return nil, fmt.Errorf("the env file does not parse: %w", err)
 	}
-	stmts, err := scanEnv(src)
+	defined := map[string]bool{key: true}
+	for _, st := range stmts {
+		defined[st.key] = true
+	}
+	before, err := parseEnv(src, quietLookup(defined, "", ""))
 	if err != nil {
 		return nil, fmt.Errorf("the env file does not parse: %w", err)
 	}
@@ -229,7 +233,7 @@ func SetEnv(src []byte, key, value string) ([]byte, error) {
 		out = append(out, key+"="+text+eol...)
 	}
 
-	if err := verifyEnvEdit(src, out, before, key, value); err != nil {
+	if err := verifyEnvEdit(src, out, defined, before, key, value); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -261,26 +265,37 @@ func parseEnv(src []byte, lookup dotenv.LookupFn) (map[string]string, error) {
 	return dotenv.ParseWithLookup(bytes.NewReader(src), lookup)
 }
 
+// quietLookup is the environment the verification parses see: force (when not "") is set
+// to forceValue, a variable the file defines is left to the file, and any other variable
+// is set and empty. The last keeps the parser from logging "variable is not set" warnings
+// for ${HOME} and the like on every --fix; the verification compares two parses made with
+// the same lookup, so the shell's real values do not matter to it.
+func quietLookup(defined map[string]bool, force, forceValue string) dotenv.LookupFn {
+	return func(k string) (string, bool) {
+		switch {
+		case force != "" && k == force:
+			return forceValue, true
+		case defined[k]:
+			return "", false
+		}
+		return "", true
+	}
+}
+
 // verifyEnvEdit re-parses the edited file and checks that key reads value and that no
 // other key changed. A key that interpolates key may change with it: parsing both versions
 // with key forced to the new value in the lookup (which the parser consults before the
 // file) makes such keys equal again, so any remaining difference is a real breakage.
-func verifyEnvEdit(src, out []byte, before map[string]string, key, value string) error {
-	after, err := parseEnv(out, nil)
+func verifyEnvEdit(src, out []byte, defined map[string]bool, before map[string]string, key, value string) error {
+	after, err := parseEnv(out, quietLookup(defined, "", ""))
 	if err != nil {
 		return fmt.Errorf("the edited env file no longer parses: %w", err)
 	}
 	if got, ok := after[key]; !ok || got != value {
 		return fmt.Errorf("refusing to set %s=%q: the env parser would read it as %q", key, value, got)
 	}
-	force := func(k string) (string, bool) {
-		if k == key {
-			return value, true
-		}
-		return "", false
-	}
-	forcedBefore, err1 := parseEnv(src, force)
-	forcedAfter, err2 := parseEnv(out, force)
+	forcedBefore, err1 := parseEnv(src, quietLookup(defined, key, value))
+	forcedAfter, err2 := parseEnv(out, quietLookup(defined, key, value))
 	if err := errors.Join(err1, err2); err != nil {
 		return fmt.Errorf("the env file does not parse with %s=%q: %w", key, value, err)
 	}

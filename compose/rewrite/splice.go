@@ -39,12 +39,17 @@ func Splice(src []byte, edits []Edit) ([]byte, error) {
 	sorted := append([]Edit(nil), edits...)
 	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].Offset < sorted[j].Offset })
 	for i, e := range sorted {
-		if err := checkEdit(src, li, e); err != nil {
-			return nil, err
+		if e.Offset < 0 || e.End < e.Offset || e.End > len(src) {
+			return nil, fmt.Errorf("edit span [%d,%d) is outside the file (%d bytes)", e.Offset, e.End, len(src))
 		}
 		if i > 0 && sorted[i-1].End >= e.Offset {
 			return nil, fmt.Errorf("edits at %s and %s overlap or touch",
 				li.describe(sorted[i-1].Offset), li.describe(e.Offset))
+		}
+	}
+	for _, e := range sorted {
+		if err := checkEdit(src, li, e); err != nil {
+			return nil, err
 		}
 	}
 
@@ -72,10 +77,8 @@ func Splice(src []byte, edits []Edit) ([]byte, error) {
 	return out, nil
 }
 
+// checkEdit checks one edit whose span is known to be inside src.
 func checkEdit(src []byte, li *lineIndex, e Edit) error {
-	if e.Offset < 0 || e.End < e.Offset || e.End > len(src) {
-		return fmt.Errorf("edit span [%d,%d) is outside the file (%d bytes)", e.Offset, e.End, len(src))
-	}
 	at := li.describe(e.Offset)
 	if got := string(src[e.Offset:e.End]); got != e.Old {
 		return fmt.Errorf("edit at %s: expected %q, found %q (the file changed since it was read?)", at, e.Old, got)

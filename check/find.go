@@ -2,8 +2,10 @@ package check
 
 import (
 	"fmt"
+	"net/netip"
 	"sort"
 
+	"github.com/compose-preflight/compose-preflight/check/engine"
 	"github.com/compose-preflight/compose-preflight/check/sockets"
 )
 
@@ -17,6 +19,12 @@ type Input struct {
 	// Rootless says whether the engine is rootless (nil: unknown); a
 	// rootful engine makes the privileged warning moot.
 	Rootless *bool
+	// Containers are the engine's running containers with their published
+	// ports; nil when the engine is not asked or did not answer.
+	Containers []engine.Container
+	// Project is the compose project name: its own containers holding its
+	// own bindings are not conflicts (`make up` twice must pass).
+	Project string
 }
 
 // portKey indexes sockets by what a bind can collide with.
@@ -56,7 +64,52 @@ func (in *Input) holders(ix index, b Binding, p uint16) []Holder {
 			hs = append(hs, Holder{Socket: s, Verdict: worst})
 		}
 	}
+	for ci := range in.Containers {
+		c := &in.Containers[ci]
+		for _, cp := range c.Ports {
+			if cp.Protocol != b.Protocol || cp.Published != p || !overlapsContainer(cp, b) {
+				continue
+			}
+			hs = append(hs, Holder{Verdict: InUse, Container: c, ContainerPort: cp, Own: in.own(c, cp, b)})
+		}
+	}
 	return hs
+}
+
+// containerEndpoints are the binds behind an engine-reported port: the
+// engine reports 0.0.0.0 and :: separately, and binds :: with V6ONLY.
+func containerEndpoints(cp engine.Port) []endpoint {
+	if !cp.HostIP.IsValid() {
+		return []endpoint{{addr: netip.IPv4Unspecified()}, {addr: netip.IPv6Unspecified(), v6only: true}}
+	}
+	return []endpoint{{addr: cp.HostIP, v6only: true}}
+}
+
+// overlapsContainer applies the engine's own allocator rules, which are
+// Linux's on every OS (Docker Desktop's engine runs in a Linux VM).
+func overlapsContainer(cp engine.Port, b Binding) bool {
+	for _, ce := range containerEndpoints(cp) {
+		for _, be := range b.endpoints() {
+			if overlap(ce, be, "linux") != Free {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// own reports whether container c holds binding b for this very project
+// and service, with the same published binding: recreating the service
+// frees it first.
+func (in *Input) own(c *engine.Container, cp engine.Port, b Binding) bool {
+	if in.Project == "" || c.Project != in.Project || c.Service != b.Service || uint32(cp.Target) != b.Target {
+		return false
+	}
+	ip := cp.HostIP.Unmap()
+	if !b.HostIP.IsValid() {
+		return !ip.IsValid() || ip.IsUnspecified()
+	}
+	return ip == b.HostIP.Unmap()
 }
 
 // Find checks every binding against the host inventory and against the
@@ -100,7 +153,7 @@ func (in *Input) bindingFindings(ix index, i int, b Binding) []Finding {
 		}
 		add(Finding{Kind: KindReplicas, Severity: Error, Port: b.Published, Detail: detail})
 	}
-	if in.Sockets != nil && (b.Protocol == "tcp" || b.Protocol == "udp") {
+	if (in.Sockets != nil || in.Containers != nil) && (b.Protocol == "tcp" || b.Protocol == "udp" || len(in.Containers) > 0) {
 		if f, ok := in.hostFinding(ix, b, need); ok {
 			add(f)
 		}

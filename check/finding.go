@@ -1,6 +1,7 @@
 package check
 
 import (
+	"github.com/compose-preflight/compose-preflight/check/engine"
 	"github.com/compose-preflight/compose-preflight/check/sockets"
 )
 
@@ -24,6 +25,10 @@ const (
 	// KindHostNetwork: a service on the host network binds its ports on
 	// the host directly; its ports: entries are ignored by the engine.
 	KindHostNetwork Kind = "host-network"
+	// KindNetworkMode: a service shares another container's network
+	// (network_mode service: or container:) and publishes ports, which the
+	// engine refuses.
+	KindNetworkMode Kind = "network-mode"
 	// KindEphemeral: a fixed port inside the kernel's ephemeral range can
 	// be taken at any moment by an outgoing connection.
 	KindEphemeral Kind = "ephemeral-range"
@@ -33,6 +38,9 @@ const (
 	// KindEngineUnreachable: the Docker engine did not answer, so
 	// container-held ports were not checked.
 	KindEngineUnreachable Kind = "engine-unreachable"
+	// KindInContainer: the check runs inside a container, whose socket
+	// table is not the host's; only the engine can say what the host holds.
+	KindInContainer Kind = "in-container"
 )
 
 // Severity orders findings; only errors fail a run (warnings too with
@@ -55,8 +63,11 @@ func (s Severity) String() string {
 	return "info"
 }
 
-// Holder is a socket in the way of a binding.
+// Holder is a socket or a container in the way of a binding.
 type Holder struct {
+	// Socket is the host socket in the way; its zero value (Port 0) when
+	// the holder is known only from the engine (a port published without
+	// a host socket: no userland proxy, routed mode, a remote engine).
 	Socket sockets.Socket
 	// Verdict is what the socket does to the binding's bind.
 	Verdict Verdict
@@ -64,7 +75,19 @@ type Holder struct {
 	// filled by the caller after Find (owners are costly, so they are
 	// looked up only for the sockets in findings).
 	Owner *sockets.Owner
+	// Container is the container that publishes the port, when the engine
+	// named it (directly, or behind an engine process holding the socket).
+	Container *engine.Container
+	// ContainerPort is the container's binding that overlaps.
+	ContainerPort engine.Port
+	// Own says the container belongs to this project and service with the
+	// same binding: `up` recreates it, so it is not a conflict.
+	Own bool
 }
+
+// HasSocket reports whether the holder is a host socket (as opposed to a
+// port known only from the engine).
+func (h Holder) HasSocket() bool { return h.Socket.Port != 0 }
 
 // Finding is one problem (or fact) about the project's bindings.
 type Finding struct {

@@ -3,9 +3,11 @@ package main
 import (
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/compose-preflight/compose-preflight/check/engine"
 	"github.com/compose-preflight/compose-preflight/compose"
 )
 
@@ -17,6 +19,9 @@ type options struct {
 	static bool
 	strict bool
 	color  bool
+	// engine is auto, off or required; engineTimeout bounds the engine call.
+	engine        string
+	engineTimeout time.Duration
 	// staticReason says why the host is not checked, for the one line
 	// that tells the user so ("" when --static was asked for).
 	staticReason string
@@ -38,6 +43,8 @@ func checkFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "static", Usage: "check only what the files say: no host sockets (for CI)"},
 		&cli.BoolFlag{Name: "host", Usage: "check this machine's sockets even when CI=true"},
 		&cli.BoolFlag{Name: "strict", Usage: "fail on warnings too"},
+		&cli.StringFlag{Name: "engine", Value: "auto", Usage: "ask the Docker engine which containers hold ports: `MODE` auto (warn when none answers), off, or required (exit 2 when none answers)"},
+		&cli.DurationFlag{Name: "engine-timeout", Value: engine.DefaultTimeout, Usage: "how long to wait for the Docker engine"},
 	}
 }
 
@@ -63,6 +70,13 @@ func optionsFrom(c *cli.Context, sio stdio) (options, error) {
 		quiet:  c.Bool("quiet"),
 		static: c.Bool("static"),
 		strict: c.Bool("strict"),
+	}
+	o.engine, o.engineTimeout = c.String("engine"), c.Duration("engine-timeout")
+	if !slices.Contains([]string{"auto", "off", "required"}, o.engine) {
+		return o, usageError("--engine %q: want auto, off or required", o.engine)
+	}
+	if o.engineTimeout <= 0 {
+		return o, usageError("--engine-timeout %s: want a positive duration such as 500ms", o.engineTimeout)
 	}
 	if !slices.Contains(formats, o.format) {
 		return o, usageError("--format %q: want one of %s", o.format, strings.Join(formats, ", "))

@@ -16,14 +16,22 @@ import (
 //	args: --format json          command line (split on spaces)
 //	hold: tcp4 127.0.0.1:8080    sockets a "devserver" process holds (repeatable)
 //	env: KEY=VALUE               environment (repeatable)
+//	holder: NAME ARGS...         the holder's process name and arguments (default: devserver --serve)
+//	engine: FILE                 a fake Docker engine answers containers/json with FILE
+//	engine: tcp FILE             the same engine, reached over tcp://127.0.0.1:2375 (remote)
+//	engine: absent               DOCKER_HOST names a socket nobody listens on
 //
+// Without an engine line the case runs with --engine=off, so that no
+// engine on the test machine (or its absence) shows in the output.
 // The project files sit beside it; want.golden holds the expected stdout,
 // stderr and exit code. `go test -update` rewrites want.golden: review
 // the diff before committing it.
 type goldenCase struct {
-	args []string
-	hold []string
-	env  []string
+	args   []string
+	hold   []string
+	env    []string
+	engine string
+	holder []string
 }
 
 func readCase(t *testing.T, path string) goldenCase {
@@ -48,6 +56,10 @@ func readCase(t *testing.T, path string) goldenCase {
 			c.hold = append(c.hold, val)
 		case "env":
 			c.env = append(c.env, val)
+		case "engine":
+			c.engine = val
+		case "holder":
+			c.holder = strings.Fields(val)
 		case "":
 		default:
 			t.Fatalf("%s: unknown key %q", path, key)
@@ -75,7 +87,17 @@ func TestGolden(t *testing.T) {
 			}
 			c := readCase(t, filepath.Join(dir, "case.txt"))
 			if len(c.hold) > 0 {
-				startHolder(t, strings.Join(c.hold, ","))
+				startHolder(t, strings.Join(c.hold, ","), c.holder...)
+			}
+			switch kind, file, _ := strings.Cut(c.engine, " "); {
+			case c.engine == "":
+				c.args = append([]string{"--engine=off"}, c.args...)
+			case c.engine == "absent":
+				c.env = append(c.env, "DOCKER_HOST=unix:///nonexistent/docker.sock")
+			case kind == "tcp":
+				c.env = append(c.env, "DOCKER_HOST="+serveEngine(t, "tcp", filepath.Join(dir, file)))
+			default:
+				c.env = append(c.env, "DOCKER_HOST="+serveEngine(t, "unix", filepath.Join(dir, c.engine)))
 			}
 			stdout, stderr, code := cliRun(t, abs, append(baseEnv(t), c.env...), c.args...)
 			var got strings.Builder

@@ -31,6 +31,10 @@ type stdio struct {
 	cwd            string
 	// terminal says whether stdout is a terminal (colour is used only then).
 	terminal bool
+	// root is the file system root where container markers are looked
+	// for ("/"); tests that run in their own network namespace point it
+	// elsewhere, as that namespace would look like a container.
+	root string
 }
 
 func main() {
@@ -47,6 +51,7 @@ func main() {
 		environ:  os.Environ(),
 		cwd:      cwd,
 		terminal: term.IsTerminal(int(os.Stdout.Fd())),
+		root:     "/",
 	}
 	os.Exit(run(ctx, os.Args, io))
 }

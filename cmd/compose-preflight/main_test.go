@@ -56,19 +56,24 @@ func hold(spec string) int {
 	return 0
 }
 
-// startHolder runs the test binary as a process named "devserver" holding
-// the sockets in spec, and stops it when the test ends.
-func startHolder(t *testing.T, spec string) {
+// startHolder runs the test binary as a process holding the sockets in
+// spec, and stops it when the test ends. argv names the process and its
+// arguments (default "devserver --serve"), e.g. docker-proxy with the
+// arguments dockerd gives it.
+func startHolder(t *testing.T, spec string, argv ...string) {
 	t.Helper()
+	if len(argv) == 0 {
+		argv = []string{"devserver", "--serve"}
+	}
 	exe, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
 	}
-	link := filepath.Join(t.TempDir(), "devserver")
+	link := filepath.Join(t.TempDir(), argv[0])
 	if err := os.Symlink(exe, link); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(link, "--serve")
+	cmd := exec.Command(link, argv[1:]...)
 	cmd.Env = append(os.Environ(), holderEnv+"="+spec)
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
@@ -97,7 +102,7 @@ func startHolder(t *testing.T, spec string) {
 func cliRun(t *testing.T, dir string, env []string, args ...string) (string, string, int) {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
-	sio := stdio{stdout: &stdout, stderr: &stderr, environ: env, cwd: dir}
+	sio := stdio{stdout: &stdout, stderr: &stderr, environ: env, cwd: dir, root: t.TempDir()}
 	code := run(context.Background(), append([]string{"compose-preflight"}, args...), sio)
 	return stdout.String(), stderr.String(), code
 }
@@ -113,6 +118,6 @@ var pidRE = regexp.MustCompile(`(pid"?:? ?)\d+`)
 // normalise hides what changes from run to run: pids and temp paths.
 func normalise(s, dir string) string {
 	s = strings.ReplaceAll(s, dir, "$DIR")
-	s = regexp.MustCompile(`/[^ "]*/devserver`).ReplaceAllString(s, "$$TMP/devserver")
+	s = regexp.MustCompile(`/[^ "]*/(devserver|docker-proxy)`).ReplaceAllString(s, "$$TMP/$1")
 	return pidRE.ReplaceAllString(s, "${1}PID")
 }

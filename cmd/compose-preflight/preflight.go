@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"runtime"
 	"strconv"
 	"strings"
 
 	"github.com/compose-preflight/compose-preflight/check"
+	"github.com/compose-preflight/compose-preflight/check/engine"
 	"github.com/compose-preflight/compose-preflight/check/sockets"
 	"github.com/compose-preflight/compose-preflight/compose"
 )
@@ -27,31 +29,89 @@ func preflight(ctx context.Context, o options, sio stdio) (int, error) {
 	if err != nil {
 		return exitUsage, &exitError{code: exitUsage, err: fmt.Errorf("reading the host's port ranges: %w", err)}
 	}
-	in := check.Input{Bindings: bindings, Host: host}
+	in := check.Input{Bindings: bindings, Host: host, Project: proj.Name}
 	r := &report{proj: proj, opts: o, checked: "this host"}
+	var notes []check.Finding // run-level warnings
 	if o.static {
 		r.checked = "the files only"
 		if o.staticReason != "" {
 			fmt.Fprintln(sio.stderr, "compose-preflight:", o.staticReason)
 		}
 	} else {
-		socks, err := sockets.List(ctx)
+		ep, remote, note, err := askEngine(ctx, o, sio, &in)
 		if err != nil {
-			return exitUsage, &exitError{code: exitUsage, err: fmt.Errorf("listing this host's sockets: %w", err)}
+			return exitUsage, &exitError{code: exitUsage, err: err}
 		}
-		in.Sockets = socks
+		if note != nil {
+			notes = append(notes, *note)
+		}
+		inside, why := engine.InContainer(sio.root)
+		switch {
+		case remote && in.Containers == nil:
+			r.checked = "the files only (the remote engine did not answer)"
+		case remote:
+			r.checked = fmt.Sprintf("the engine at %s (%s)", ep.Host, ep.Source)
+		case inside:
+			r.checked = "the engine only"
+			notes = append(notes, check.Finding{Kind: check.KindInContainer, Severity: check.Warning, Binding: -1, Other: -1,
+				Detail: fmt.Sprintf("running inside a container (%s): its sockets are not the host's, so only the engine's published ports were checked", why)})
+		default:
+			socks, err := sockets.List(ctx)
+			if err != nil {
+				return exitUsage, &exitError{code: exitUsage, err: fmt.Errorf("listing this host's sockets: %w", err)}
+			}
+			in.Sockets = socks
+			if in.Containers != nil {
+				r.checked = "this host and its Docker engine"
+			}
+		}
 	}
 	r.findings = check.Find(in)
-	r.findings = append(r.findings, networkModeFindings(proj)...)
 	if err := attachOwners(ctx, r.findings); err != nil {
 		return exitUsage, &exitError{code: exitUsage, err: err}
 	}
-	r.next = suggest(&in, r.findings, o.static)
+	r.findings = check.Attribute(r.findings, &in)
+	r.findings = append(r.findings, networkModeFindings(proj)...)
+	r.findings = append(r.findings, notes...)
+	r.next = suggest(&in, r.findings, in.Sockets != nil)
 	r.in = &in
 	if err := r.write(sio.stdout); err != nil {
 		return exitUsage, &exitError{code: exitUsage, err: err}
 	}
 	return r.exitCode(), nil
+}
+
+// askEngine lists the Docker engine's containers into in.Containers, the
+// way the docker CLI finds its engine. It reports the endpoint, whether it
+// is remote (its ports are on another machine), and a warning when no
+// engine answered in auto mode; in required mode that is an error.
+func askEngine(ctx context.Context, o options, sio stdio, in *check.Input) (engine.Endpoint, bool, *check.Finding, error) {
+	if o.engine == "off" {
+		return engine.Endpoint{}, false, nil, nil
+	}
+	env := engine.Env{GOOS: runtime.GOOS, Vars: map[string]string{}, HomeDir: getenv(sio.environ, "HOME")}
+	for _, kv := range sio.environ {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			env.Vars[k] = v
+		}
+	}
+	if env.HomeDir == "" {
+		env.HomeDir = getenv(sio.environ, "USERPROFILE")
+	}
+	ep, err := engine.Resolve(env)
+	if err == nil {
+		var cs []engine.Container
+		cs, err = engine.List(ctx, ep, o.engineTimeout)
+		if err == nil {
+			in.Containers = append([]engine.Container{}, cs...)
+			return ep, ep.Remote, nil, nil
+		}
+	}
+	if o.engine == "required" {
+		return ep, false, nil, fmt.Errorf("--engine=required: %w", err)
+	}
+	return ep, ep.Remote, &check.Finding{Kind: check.KindEngineUnreachable, Severity: check.Warning, Binding: -1, Other: -1,
+		Detail: err.Error() + "; ports held by containers were not checked (--engine=off hides this)"}, nil
 }
 
 // checkBindings turns compose's bindings into check's plain values.
@@ -126,7 +186,9 @@ func attachOwners(ctx context.Context, fs []check.Finding) error {
 	var socks []sockets.Socket
 	for _, f := range fs {
 		for _, h := range f.Holders {
-			socks = append(socks, h.Socket)
+			if h.HasSocket() {
+				socks = append(socks, h.Socket)
+			}
 		}
 	}
 	if len(socks) == 0 {
@@ -148,10 +210,12 @@ func attachOwners(ctx context.Context, fs []check.Finding) error {
 }
 
 // suggest picks the nearest free port for each binding with an error
-// finding, so the report can say where to move it.
-func suggest(in *check.Input, fs []check.Finding, static bool) map[int]uint16 {
+// finding, so the report can say where to move it. Picks are confirmed by
+// a bind probe only when this host is the one checked (not with --static,
+// a remote engine, or inside a container).
+func suggest(in *check.Input, fs []check.Finding, probeHost bool) map[int]uint16 {
 	var probe check.ProbeFunc
-	if !static {
+	if probeHost {
 		probe = func(proto string, addr netip.Addr, port uint16) bool {
 			return sockets.Probe(proto, addr, port).Status == sockets.Free
 		}

@@ -6,9 +6,11 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/compose-preflight/compose-preflight/check"
+	"github.com/compose-preflight/compose-preflight/check/engine"
 	"github.com/compose-preflight/compose-preflight/check/sockets"
 	"github.com/compose-preflight/compose-preflight/compose"
 )
@@ -69,6 +71,9 @@ func (r *report) location(f check.Finding) string {
 	if s, ok := r.primary(f); ok {
 		return fmt.Sprintf("%s:%d:%d", r.rel(s.File), s.Line, s.Column)
 	}
+	if f.Service == "" {
+		return "compose-preflight" // about the run, not a file
+	}
 	if len(r.proj.ComposeFiles) > 0 {
 		return r.rel(r.proj.ComposeFiles[0])
 	}
@@ -106,10 +111,44 @@ func ownerText(h check.Holder) string {
 	return "a process this user cannot see"
 }
 
+// containerText names a container the way `docker ps` and compose do.
+func containerText(c *engine.Container) string {
+	var parts []string
+	if c.Project != "" {
+		parts = append(parts, fmt.Sprintf("compose project %q", c.Project))
+	}
+	if c.Service != "" {
+		parts = append(parts, fmt.Sprintf("service %q", c.Service))
+	}
+	if c.Image != "" {
+		parts = append(parts, "image "+c.Image)
+	}
+	s := "container " + c.Name
+	if len(parts) > 0 {
+		s += " (" + strings.Join(parts, ", ") + ")"
+	}
+	return s
+}
+
+// containerPortText renders an engine-reported port as docker ps does.
+func containerPortText(p engine.Port) string {
+	ip := p.HostIP
+	if !ip.IsValid() {
+		ip = netip.IPv4Unspecified()
+	}
+	return sockAddr(ip, p.Published, p.Protocol)
+}
+
 func holderText(h check.Holder) string {
+	if !h.HasSocket() {
+		return "container " + strings.TrimPrefix(containerText(h.Container), "container ") + " publishes " + containerPortText(h.ContainerPort)
+	}
 	s := sockAddr(h.Socket.Addr, h.Socket.Port, h.Socket.Protocol)
 	if h.Socket.State == sockets.Bound {
 		s += " (bound, not listening)"
+	}
+	if h.Container != nil {
+		return s + " is held by " + containerText(h.Container)
 	}
 	return s + " is held by " + ownerText(h)
 }
@@ -117,6 +156,9 @@ func holderText(h check.Holder) string {
 // message is the one-line text of a finding, without location or kind.
 func (r *report) message(f check.Finding) string {
 	if f.Binding < 0 {
+		if f.Service == "" {
+			return f.Detail
+		}
 		return fmt.Sprintf("service %q %s", f.Service, f.Detail)
 	}
 	b := r.in.Bindings[f.Binding]
@@ -132,6 +174,12 @@ func (r *report) message(f check.Finding) string {
 			msg += " (" + f.Detail + ")"
 		}
 		return msg
+	case check.KindOwn:
+		var names []string
+		for _, h := range f.Holders {
+			names = append(names, h.Container.Name)
+		}
+		return fmt.Sprintf("%s, held by this project's own running %s: up recreates it", lead, strings.Join(slices.Compact(names), ", "))
 	case check.KindShadowed:
 		h := f.Holders[0]
 		who := ownerText(h)
@@ -163,6 +211,14 @@ func (r *report) nextStep(f check.Finding) string {
 		steps = append(steps, fmt.Sprintf("%d is the nearest free port", p))
 	}
 	for _, h := range f.Holders {
+		if c := h.Container; c != nil {
+			if c.Project != "" && c.Service != "" {
+				steps = append(steps, fmt.Sprintf("stop it: docker compose -p %s stop %s", c.Project, c.Service))
+			} else {
+				steps = append(steps, "stop it: docker stop "+c.Name)
+			}
+			break
+		}
 		if h.Owner != nil {
 			steps = append(steps, fmt.Sprintf("stop pid %d", h.Owner.PID))
 			break

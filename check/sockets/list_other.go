@@ -1,0 +1,15 @@
+//go:build !linux
+
+package sockets
+
+import "context"
+
+// List returns the sockets of this host that hold a TCP or UDP port: TCP
+// listeners and bound UDP sockets of both families.
+//
+// Outside Linux it uses gopsutil, the one portable table: lsof on macOS and
+// FreeBSD (an unprivileged lsof sees only the caller's processes), the
+// extended TCP/UDP tables on Windows. See ListGopsutil.
+func List(ctx context.Context) ([]Socket, error) {
+	return ListGopsutil(ctx)
+}

@@ -1,0 +1,16 @@
+package sockets
+
+import "golang.org/x/sys/windows"
+
+// The bind errors Probe tells apart, as Winsock spells them: Go's syscall
+// package maps EADDRINUSE and friends to invented numbers on Windows, so
+// errors.Is against them would never match a real bind error.
+const (
+	errAddrInUse    = windows.WSAEADDRINUSE
+	errAccess       = windows.WSAEACCES
+	errAddrNotAvail = windows.WSAEADDRNOTAVAIL
+)
+
+func setV6Only(fd uintptr) error {
+	return windows.SetsockoptInt(windows.Handle(fd), windows.IPPROTO_IPV6, windows.IPV6_V6ONLY, 1)
+}

@@ -2,7 +2,10 @@ package engine
 
 import (
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
+	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -31,7 +34,11 @@ type fakeEngine struct {
 	status     int    // for /containers/json; 0 means 200
 	body       []byte // /containers/json response
 	tcp        bool
+	tls        bool
 	stop       chan struct{}
+
+	// CAPEM is the server certificate in PEM, with withTLS.
+	CAPEM []byte
 
 	mu   sync.Mutex
 	seen []string // "METHOD /path?query"
@@ -53,6 +60,9 @@ func withBody(b []byte) fakeOption { return func(f *fakeEngine) { f.body = b } }
 
 // withTCP listens on 127.0.0.1 instead of a unix socket.
 func withTCP() fakeOption { return func(f *fakeEngine) { f.tcp = true } }
+
+// withTLS serves HTTPS on 127.0.0.1, like a daemon started with --tlsverify.
+func withTLS() fakeOption { return func(f *fakeEngine) { f.tcp, f.tls = true, true } }
 
 // newFakeEngine starts a fake daemon serving containers; it stops, and
 // releases any request it holds, when the test ends.
@@ -93,9 +103,15 @@ func newFakeEngine(t *testing.T, containers []container.Summary, opts ...fakeOpt
 		t.Fatal(err)
 	}
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(f.serve))
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // TLS tests provoke handshake errors
 	srv.Listener.Close()
 	srv.Listener = l
-	srv.Start()
+	if f.tls {
+		srv.StartTLS()
+		f.CAPEM = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})
+	} else {
+		srv.Start()
+	}
 	t.Cleanup(func() {
 		close(f.stop)
 		srv.CloseClientConnections()

@@ -32,9 +32,11 @@ const (
 )
 
 // ErrNoEngine is matched (errors.Is) by every error meaning that no engine
-// answered: no socket, connection refused, permission denied on the
-// socket, timeout, or an endpoint this package does not dial (ssh://). The
-// check fails open on it: one warning, and the host's socket table alone.
+// could be talked to: no socket, connection refused, permission denied on
+// the socket, timeout, a TLS mismatch, or an endpoint this package does not
+// dial (ssh://). The check fails open on it: one warning, and the host's
+// socket table alone. Other errors (the engine answered with an error, or
+// the endpoint is malformed) are worth reporting as they are.
 var ErrNoEngine = errors.New("no Docker engine answered")
 
 // UnreachableError is the error List returns when no engine answered. It
@@ -45,7 +47,7 @@ type UnreachableError struct {
 }
 
 func (e *UnreachableError) Error() string {
-	return fmt.Sprintf("no Docker engine answered at %s (%s): %v", e.Endpoint.Host, e.Endpoint.Source, e.Err)
+	return fmt.Sprintf("Docker engine at %s (%s) unreachable: %v", e.Endpoint.Host, e.Endpoint.Source, e.Err)
 }
 
 func (e *UnreachableError) Unwrap() error { return e.Err }

@@ -150,6 +150,45 @@ func TestListOverTCP(t *testing.T) {
 	}
 }
 
+func TestListOverTLS(t *testing.T) {
+	f := newFakeEngine(t, []container.Summary{{
+		ID: "s1", Names: []string{"/secure-1"},
+		Ports: []container.PortSummary{{IP: netip.MustParseAddr("0.0.0.0"), PrivatePort: 443, PublicPort: 8443, Type: "tcp"}},
+	}}, withTLS())
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	writeFile(t, ca, string(f.CAPEM))
+
+	for name, tlsFiles := range map[string]*TLS{
+		"verified with the context's CA": {CAFile: ca},
+		"SkipTLSVerify":                  {SkipVerify: true},
+	} {
+		t.Run(name, func(t *testing.T) {
+			ep := Endpoint{Host: f.Host, Source: "test", Remote: true, TLS: tlsFiles}
+			got, err := List(context.Background(), ep, testTimeout)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != 1 || got[0].Name != "secure-1" {
+				t.Errorf("List over TLS = %+v", got)
+			}
+		})
+	}
+	t.Run("plain HTTP to a TLS engine fails", func(t *testing.T) {
+		_, err := List(context.Background(), Endpoint{Host: f.Host, Source: "test"}, testTimeout)
+		// The engine answers (Go's TLS server replies 400 to plain HTTP), so
+		// this is a configuration error to show as is, not "no engine".
+		if err == nil || errors.Is(err, ErrNoEngine) || !strings.Contains(err.Error(), "HTTPS") {
+			t.Errorf("err = %v, want the engine's complaint about plain HTTP", err)
+		}
+	})
+	t.Run("unreadable CA is an error before dialing", func(t *testing.T) {
+		ep := Endpoint{Host: f.Host, Source: "test", TLS: &TLS{CAFile: filepath.Join(t.TempDir(), "missing.pem")}}
+		if _, err := List(context.Background(), ep, testTimeout); err == nil || errors.Is(err, ErrNoEngine) {
+			t.Errorf("err = %v, want a TLS configuration error", err)
+		}
+	})
+}
+
 func TestListSlowEngineIsNoEngine(t *testing.T) {
 	f := newFakeEngine(t, nil, withDelay(3*time.Second))
 	_, err := List(context.Background(), localEndpoint(f), 50*time.Millisecond)

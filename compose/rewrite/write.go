@@ -183,53 +183,58 @@ func (w writer) checkUnchanged(t *target) error {
 
 // writeTemp writes data to a new temporary file beside real, with real's mode and owner,
 // synced to disk, and returns its name. On error it leaves no file behind.
-func (w writer) writeTemp(real string, data []byte, mode fs.FileMode, own owner) (name string, err error) {
+func (w writer) writeTemp(real string, data []byte, mode fs.FileMode, own owner) (string, error) {
 	f, err := w.fs.CreateTemp(filepath.Dir(real), "."+filepath.Base(real)+".compose-preflight-*.tmp")
 	if err != nil {
 		return "", err
 	}
-	name = f.Name()
-	closed := false
-	defer func() {
-		if err != nil {
-			if !closed {
-				_ = f.Close()
-			}
-			if rmErr := w.fs.Remove(name); rmErr != nil && !errors.Is(rmErr, fs.ErrNotExist) {
-				err = errors.Join(err, fmt.Errorf("removing temporary file %s: %w", name, rmErr))
-			}
-		}
-	}()
+	name := f.Name()
+	if err := fillTemp(f, data, mode, own); err != nil {
+		_ = f.Close() // may be the second Close: the file is removed either way
+		return "", errors.Join(err, w.removeTemp(name))
+	}
+	return name, nil
+}
+
+func fillTemp(f tempFile, data []byte, mode fs.FileMode, own owner) error {
 	n, err := f.Write(data)
 	if err == nil && n != len(data) {
-		err = fmt.Errorf("short write to %s", name)
+		err = fmt.Errorf("short write to %s", f.Name())
 	}
 	if err != nil {
-		return "", err
+		return err
 	}
 	if own.known {
 		tfi, err := f.Stat()
 		if err != nil {
-			return "", err
+			return err
 		}
 		if mine := ownerOf(tfi); mine.uid != own.uid || mine.gid != own.gid {
 			// Chown before chmod: changing the owner clears setuid/setgid bits.
 			if err := f.Chown(own.uid, own.gid); err != nil {
-				return "", fmt.Errorf("keeping owner %d:%d: %w", own.uid, own.gid, err)
+				return fmt.Errorf("keeping owner %d:%d: %w", own.uid, own.gid, err)
 			}
 		}
 	}
-	if err = f.Chmod(mode); err != nil {
-		return "", err
+	if err := f.Chmod(mode); err != nil {
+		return err
 	}
-	if err = f.Sync(); err != nil {
-		return "", err
+	if err := f.Sync(); err != nil {
+		return err
 	}
-	closed = true
-	if err = f.Close(); err != nil {
-		return "", err
+	return f.Close()
+}
+
+// removeTemp removes a temporary file, trying twice: a temporary file left in the user's
+// project is a visible mess, and a transient failure should not cause one.
+func (w writer) removeTemp(name string) error {
+	var err error
+	for range 2 {
+		if err = w.fs.Remove(name); err == nil || errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
 	}
-	return name, nil
+	return fmt.Errorf("removing temporary file %s: %w", name, err)
 }
 
 // commit renames t's temporary file over the real file and makes the rename durable.
@@ -253,8 +258,8 @@ func (w writer) abort(targets []*target) error {
 	var errs []error
 	for _, t := range targets {
 		if t.temp != "" {
-			if err := w.fs.Remove(t.temp); err != nil && !errors.Is(err, fs.ErrNotExist) {
-				errs = append(errs, fmt.Errorf("removing temporary file %s: %w", t.temp, err))
+			if err := w.removeTemp(t.temp); err != nil {
+				errs = append(errs, err)
 			}
 			t.temp = ""
 		}
@@ -285,10 +290,7 @@ func (w writer) restore(t *target) error {
 		return err
 	}
 	if err := w.fs.Rename(tmp, t.real); err != nil {
-		if rmErr := w.fs.Remove(tmp); rmErr != nil && !errors.Is(rmErr, fs.ErrNotExist) {
-			err = errors.Join(err, fmt.Errorf("removing temporary file %s: %w", tmp, rmErr))
-		}
-		return err
+		return errors.Join(err, w.removeTemp(tmp))
 	}
 	return w.fs.SyncDir(dir)
 }

@@ -132,6 +132,16 @@ func TestListPinnedAPIVersion(t *testing.T) {
 	}
 }
 
+func TestListPinnedVersionTooNew(t *testing.T) {
+	f := newFakeEngine(t, nil, withAPIVersion("1.47"))
+	ep := localEndpoint(f)
+	ep.APIVersion = "1.50"
+	_, err := List(context.Background(), ep, testTimeout)
+	if err == nil || errors.Is(err, ErrNoEngine) || !strings.Contains(err.Error(), "too new") {
+		t.Errorf("err = %v, want the engine refusing API 1.50", err)
+	}
+}
+
 func TestListOverTCP(t *testing.T) {
 	f := newFakeEngine(t, []container.Summary{{
 		ID: "t1", Names: []string{"/tcp-1"},

@@ -8,53 +8,44 @@ import (
 	"strings"
 )
 
-// engineProcesses are the programs that hold a published port on the host
-// on behalf of a container (research/sockets.md §5.2). A socket held by one
-// of them is attributed to a container with Match, not to a host program.
-var engineProcesses = []string{
-	"docker-proxy", // rootful Docker, userland proxy on
-	"dockerd",      // rootful Docker, proxy off (v28+: the daemon binds)
-	"rootlesskit",  // rootless Docker, builtin port driver
-	"slirp4netns",  // rootless Docker or Podman, slirp4netns port driver
-	"pasta",        // rootless Docker or Podman 5 with pasta networking
-	"passt",        // pasta is a link to passt; the process may carry either name
-	"conmon",       // rootful Podman keeps the reserved port fds open
-	"rootlessport", // rootless Podman
-	"containers-rootlessport",
-	"gvproxy",            // podman machine (macOS, Windows) forwards published ports
-	"com.docker.backend", // Docker Desktop (macOS, Windows, Linux)
-	"com.docker.vpnkit",  // older Docker Desktop for Mac
-	"com.docker.slirp",   // older Docker Desktop for Mac
-	"vpnkit",             // older Docker Desktop
-	"wslrelay",           // WSL localhost forwarding (Docker Desktop WSL 2 backend)
-}
-
-// truncationWidths are the widths at which socket tables cut process
-// names: 15 for Linux comm (TASK_COMM_LEN - 1), 9 for the COMMAND column of
-// lsof, which gopsutil reads on macOS ("com.docke").
-var truncationWidths = []int{15, 9}
-
-// ambiguousPrefixes are truncated names that also belong to programs that
-// hold ports of their own: "container" is containerd cut by lsof, too.
-var ambiguousPrefixes = map[string]bool{"container": true}
-
 // IsEngineProcess reports whether a process of this name holds ports for a
-// container engine. name may be a path, carry Windows' .exe, or be cut
-// short the way Linux comm and lsof cut names.
+// container engine (research/sockets.md §5.2): a socket held by one of them
+// belongs to a container, to be named with Match, not to a host program.
+// name may be a path, carry Windows' .exe, or be cut short the way socket
+// tables cut names: 15 characters for Linux comm (TASK_COMM_LEN - 1), 9 for
+// the COMMAND column of lsof, which gopsutil reads on macOS ("com.docke").
 func IsEngineProcess(name string) bool {
+	engineProcesses := [...]string{
+		"docker-proxy", // rootful Docker, userland proxy on
+		"dockerd",      // rootful Docker, proxy off (v28+: the daemon binds)
+		"rootlesskit",  // rootless Docker, builtin port driver
+		"slirp4netns",  // rootless Docker or Podman, slirp4netns port driver
+		"pasta",        // rootless Docker or Podman 5 with pasta networking
+		"passt",        // pasta is a link to passt; the process may carry either name
+		"conmon",       // rootful Podman keeps the reserved port fds open
+		"rootlessport", // rootless Podman
+		"containers-rootlessport",
+		"gvproxy",            // podman machine (macOS, Windows) forwards published ports
+		"com.docker.backend", // Docker Desktop (macOS, Windows, Linux)
+		"com.docker.vpnkit",  // older Docker Desktop for Mac
+		"com.docker.slirp",   // older Docker Desktop for Mac
+		"vpnkit",             // older Docker Desktop
+		"wslrelay",           // WSL localhost forwarding (Docker Desktop WSL 2 backend)
+	}
 	name = name[strings.LastIndexAny(name, `/\`)+1:]
 	name = strings.ToLower(name)
 	name = strings.TrimSuffix(name, ".exe")
 	name = strings.TrimSuffix(name, ".avx2") // passt ships pasta.avx2, passt.avx2
-	if name == "" {
+	// "container" is also containerd cut by lsof: too ambiguous to claim.
+	if name == "" || name == "container" {
 		return false
 	}
 	for _, p := range engineProcesses {
 		if name == p {
 			return true
 		}
-		for _, w := range truncationWidths {
-			if len(p) > w && len(name) == w && p[:w] == name && !ambiguousPrefixes[name] {
+		for _, width := range [...]int{15, 9} {
+			if len(p) > width && name == p[:width] {
 				return true
 			}
 		}
@@ -105,12 +96,18 @@ func ParseDockerProxyArgs(argv []string) (DockerProxy, bool) {
 	fs.StringVar(&containerIP, "container-ip", "0.0.0.0", "")
 	fs.StringVar(&containerPrt, "container-port", "", "")
 	fs.BoolVar(&p.UseListenFD, "use-listen-fd", false, "")
-	// A later docker-proxy may add flags. Declaring unknown ones as booleans
-	// keeps parsing past "-new" and "-new=v"; the daemon appends new flags
-	// after the ones read here.
+	// A later docker-proxy may add flags. Declaring unknown ones keeps
+	// parsing past "-new" (a boolean, like -use-listen-fd) and "-new=v"; the
+	// daemon appends new flags after the ones read here, so "-new v" losing
+	// what follows costs nothing.
 	for _, a := range argv {
-		name, _, _ := strings.Cut(strings.TrimLeft(a, "-"), "=")
-		if strings.HasPrefix(a, "-") && name != "" && fs.Lookup(name) == nil {
+		name, _, inline := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if !strings.HasPrefix(a, "-") || name == "" || fs.Lookup(name) != nil {
+			continue
+		}
+		if inline {
+			fs.String(name, "", "")
+		} else {
 			fs.Bool(name, false, "")
 		}
 	}

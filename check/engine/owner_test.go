@@ -79,7 +79,7 @@ func TestParseDockerProxyArgs(t *testing.T) {
 		},
 		{
 			name: "a flag from a later docker-proxy is skipped",
-			argv: "/usr/bin/docker-proxy -proto tcp -host-ip 0.0.0.0 -host-port 8080 -container-ip 172.17.0.2 -container-port 80 -use-listen-fd -future-flag",
+			argv: "/usr/bin/docker-proxy -proto tcp -host-ip 0.0.0.0 -host-port 8080 -container-ip 172.17.0.2 -container-port 80 -use-listen-fd -future-flag -future-opt=x",
 			want: DockerProxy{Proto: "tcp", HostIP: v4("0.0.0.0"), HostPort: 8080, ContainerIP: v4("172.17.0.2"), ContainerPort: 80, UseListenFD: true},
 			ok:   true,
 		},

@@ -114,8 +114,10 @@ func (l *loader) extract(tp *types.Project) (*Project, error) {
 	}
 	entries := ix.replay(local, root, 0)
 
+	p.Ports = make(map[string][]types.ServicePortConfig)
 	for _, s := range activeServices(tp) {
 		p.Services++
+		p.Ports[s.Name] = slices.Clone(s.Ports)
 		mode := s.NetworkMode
 		switch {
 		case mode == "host":

@@ -77,6 +77,10 @@ type Project struct {
 	// inside bind the host's ports directly, so the declared ports and
 	// expose entries are probable host binds.
 	HostNetwork []NetworkModeService
+	// Ports are the complete ports lists of the active services (ephemeral
+	// ports included) as compose-go loaded them, by service name: what an
+	// `!override` file must repeat, since the tag replaces the whole list.
+	Ports map[string][]types.ServicePortConfig
 	// SharedNetwork lists active services with network_mode service:NAME or
 	// container:NAME that publish ports anyway: the engine refuses to create
 	// them ("conflicting options: port publishing and the container type

@@ -19,6 +19,8 @@ type options struct {
 	static bool
 	strict bool
 	color  bool
+	fix    bool
+	dryRun bool
 	// engine is auto, off or required; engineTimeout bounds the engine call.
 	engine        string
 	engineTimeout time.Duration
@@ -43,6 +45,8 @@ func checkFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "static", Usage: "check only what the files say: no host sockets (for CI)"},
 		&cli.BoolFlag{Name: "host", Usage: "check this machine's sockets even when CI=true"},
 		&cli.BoolFlag{Name: "strict", Usage: "fail on warnings too"},
+		&cli.BoolFlag{Name: "fix", Usage: "move each conflicting port to the nearest free one, in the file or .env variable that defines it"},
+		&cli.BoolFlag{Name: "dry-run", Usage: "print the diff --fix would write, and write nothing"},
 		&cli.StringFlag{Name: "engine", Value: "auto", Usage: "ask the Docker engine which containers hold ports: `MODE` auto (warn when none answers), off, or required (exit 2 when none answers)"},
 		&cli.DurationFlag{Name: "engine-timeout", Value: engine.DefaultTimeout, Usage: "how long to wait for the Docker engine"},
 	}
@@ -72,6 +76,10 @@ func optionsFrom(c *cli.Context, sio stdio) (options, error) {
 		strict: c.Bool("strict"),
 	}
 	o.engine, o.engineTimeout = c.String("engine"), c.Duration("engine-timeout")
+	o.fix, o.dryRun = c.Bool("fix"), c.Bool("dry-run")
+	if (o.fix || o.dryRun) && o.format != "text" {
+		return o, usageError("--fix and --dry-run print text: drop --format %s", o.format)
+	}
 	if !slices.Contains([]string{"auto", "off", "required"}, o.engine) {
 		return o, usageError("--engine %q: want auto, off or required", o.engine)
 	}

@@ -2,14 +2,46 @@ package main
 
 import (
 	"bufio"
+	"bytes"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/compose-preflight/compose-preflight/compose/rewrite"
 	"github.com/compose-preflight/compose-preflight/internal/netnstest"
 )
+
+// changedFiles diffs the project copy in dir against the fixture in orig:
+// what a --fix run wrote, byte for byte.
+func changedFiles(t *testing.T, orig, dir string) string {
+	t.Helper()
+	var out strings.Builder
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, path)
+		after, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		before, err := os.ReadFile(filepath.Join(orig, rel))
+		if err != nil && !os.IsNotExist(err) {
+			return err
+		}
+		if !bytes.Equal(before, after) || err != nil {
+			out.WriteString(rewrite.Diff(rel, before, after))
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out.String()
+}
 
 // goldenCase is read from testdata/golden/NAME/case.txt:
 //
@@ -81,8 +113,10 @@ func TestGolden(t *testing.T) {
 	}
 	for _, dir := range dirs {
 		t.Run(filepath.Base(dir), func(t *testing.T) {
-			abs, err := filepath.Abs(dir)
-			if err != nil {
+			// The command runs in a copy, so --fix never touches the fixture;
+			// what it changed is shown as a diff after its output.
+			abs := filepath.Join(t.TempDir(), "project")
+			if err := os.CopyFS(abs, os.DirFS(dir)); err != nil {
 				t.Fatal(err)
 			}
 			c := readCase(t, filepath.Join(dir, "case.txt"))
@@ -109,6 +143,7 @@ func TestGolden(t *testing.T) {
 				}
 			}
 			got.WriteString("exit: " + strconv.Itoa(code) + "\n")
+			got.WriteString(changedFiles(t, dir, abs))
 			text := normalise(got.String(), abs)
 			golden := filepath.Join(dir, "want.golden")
 			if *update {

@@ -12,6 +12,7 @@ import (
 	"github.com/compose-preflight/compose-preflight/check/engine"
 	"github.com/compose-preflight/compose-preflight/check/sockets"
 	"github.com/compose-preflight/compose-preflight/compose"
+	"github.com/compose-preflight/compose-preflight/compose/rewrite"
 )
 
 // preflight runs one check and writes its report; it returns the exit code.
@@ -73,8 +74,25 @@ func preflight(ctx context.Context, o options, sio stdio) (int, error) {
 	r.findings = check.Attribute(r.findings, &in)
 	r.findings = append(r.findings, networkModeFindings(proj)...)
 	r.findings = append(r.findings, notes...)
-	r.next = suggest(&in, r.findings, in.Sockets != nil)
+	if in.Sockets != nil {
+		// Picks are confirmed by a bind probe only when this host is the
+		// one checked (not --static, a remote engine, or in a container).
+		r.probe = func(proto string, addr netip.Addr, port uint16) bool {
+			return sockets.Probe(proto, addr, port).Status == sockets.Free
+		}
+	}
 	r.in = &in
+	r.next = suggest(&in, r.findings, r.probe)
+	if o.fix || o.dryRun {
+		if !o.dryRun {
+			unlock, err := rewrite.Lock(proj.WorkingDir)
+			if err != nil {
+				return exitConflict, &exitError{code: exitConflict, err: err}
+			}
+			defer unlock()
+		}
+		return r.runFix(ctx, sio.stdout, o.dryRun)
+	}
 	if err := r.write(sio.stdout); err != nil {
 		return exitUsage, &exitError{code: exitUsage, err: err}
 	}
@@ -210,16 +228,8 @@ func attachOwners(ctx context.Context, fs []check.Finding) error {
 }
 
 // suggest picks the nearest free port for each binding with an error
-// finding, so the report can say where to move it. Picks are confirmed by
-// a bind probe only when this host is the one checked (not with --static,
-// a remote engine, or inside a container).
-func suggest(in *check.Input, fs []check.Finding, probeHost bool) map[int]uint16 {
-	var probe check.ProbeFunc
-	if probeHost {
-		probe = func(proto string, addr netip.Addr, port uint16) bool {
-			return sockets.Probe(proto, addr, port).Status == sockets.Free
-		}
-	}
+// finding, so the report can say where to move it; --fix picks the same.
+func suggest(in *check.Input, fs []check.Finding, probe check.ProbeFunc) map[int]uint16 {
 	pk := check.NewPicker(in, probe)
 	next := make(map[int]uint16)
 	for _, f := range fs {

@@ -40,31 +40,7 @@ func (r *report) writeText(out io.Writer) error {
 				continue
 			}
 		}
-		sev := f.Severity.String()
-		switch f.Severity {
-		case check.Error:
-			sev = r.paint(styleError, sev)
-		case check.Warning:
-			sev = r.paint(styleWarn, sev)
-		}
-		fmt.Fprintf(w, "%s: %s: %s %s\n", r.location(f), sev, r.message(f), r.paint(styleDim, "["+string(f.Kind)+"]"))
-		if src, ok := r.primary(f); ok {
-			if line, caret, ok := r.snippet(src); ok {
-				fmt.Fprintf(w, "    %s\n    %s\n", line, r.paint(styleCaret, caret))
-			}
-			b := r.proj.Bindings[f.Binding]
-			if v := src.Variable; v != nil {
-				fmt.Fprintf(w, "  the port comes from %s\n", r.variableText(v))
-			}
-			for _, s := range b.Sources[1:] {
-				fmt.Fprintf(w, "  also defined at %s:%d:%d\n", r.rel(s.File), s.Line, s.Column)
-			}
-		}
-		if f.Severity == check.Error {
-			if n := r.nextStep(f); n != "" {
-				fmt.Fprintf(w, "  next: %s\n", n)
-			}
-		}
+		r.writeFinding(w, f)
 	}
 	if !r.opts.quiet {
 		fmt.Fprintln(w, r.summary(conflicts, warnings))
@@ -137,4 +113,34 @@ func (r *report) writeJSON(out io.Writer) error {
 	enc := json.NewEncoder(out)
 	enc.SetIndent("", "  ")
 	return enc.Encode(r.jsonReport())
+}
+
+// writeFinding prints one finding: its line, the source snippet with a
+// caret under the port, where else it is defined, and the next step.
+func (r *report) writeFinding(w io.Writer, f check.Finding) {
+	sev := f.Severity.String()
+	switch f.Severity {
+	case check.Error:
+		sev = r.paint(styleError, sev)
+	case check.Warning:
+		sev = r.paint(styleWarn, sev)
+	}
+	fmt.Fprintf(w, "%s: %s: %s %s\n", r.location(f), sev, r.message(f), r.paint(styleDim, "["+string(f.Kind)+"]"))
+	if src, ok := r.primary(f); ok {
+		if line, caret, ok := r.snippet(src); ok {
+			fmt.Fprintf(w, "    %s\n    %s\n", line, r.paint(styleCaret, caret))
+		}
+		b := r.proj.Bindings[f.Binding]
+		if v := src.Variable; v != nil {
+			fmt.Fprintf(w, "  the port comes from %s\n", r.variableText(v))
+		}
+		for _, s := range b.Sources[1:] {
+			fmt.Fprintf(w, "  also defined at %s:%d:%d\n", r.rel(s.File), s.Line, s.Column)
+		}
+	}
+	if f.Severity == check.Error {
+		if n := r.nextStep(f); n != "" {
+			fmt.Fprintf(w, "  next: %s\n", n)
+		}
+	}
 }

@@ -1,0 +1,483 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/compose-preflight/compose-preflight/check"
+	"github.com/compose-preflight/compose-preflight/compose"
+	"github.com/compose-preflight/compose-preflight/compose/rewrite"
+)
+
+// move is one set of bindings that change port together: those defined by
+// the same places (an expanded range "8000-8002:8000-8002" is three
+// bindings of one text) or fed by the same variable.
+type move struct {
+	bindings []int  // indexes into the project's bindings
+	from     uint16 // the first port now
+	width    int    // ports in the text (a range keeps its width)
+	to       uint16 // the first port after the move
+	finding  check.Finding
+	// edits and envs are where the move is written; manual says why it
+	// cannot be, and what to change by hand.
+	edits  []fileEdit
+	envs   []envEdit
+	manual string
+}
+
+type fileEdit struct {
+	src  compose.Source
+	edit rewrite.Edit
+}
+
+type envEdit struct {
+	file string // the env file (created when absent from the disk)
+	key  string
+	used compose.Source // the compose file place that uses it
+}
+
+func (m *move) newText() string {
+	if m.width > 1 {
+		return fmt.Sprintf("%d-%d", m.to, int(m.to)+m.width-1)
+	}
+	return strconv.Itoa(int(m.to))
+}
+
+func (m *move) oldText() string {
+	if m.width > 1 {
+		return fmt.Sprintf("%d-%d", m.from, int(m.from)+m.width-1)
+	}
+	return strconv.Itoa(int(m.from))
+}
+
+// fixable are the findings --fix resolves by moving a port.
+func fixable(k check.Kind) bool {
+	return k == check.KindInUse || k == check.KindShadowed || k == check.KindDuplicate
+}
+
+// sourceKey identifies what a binding's port is written in: its places in
+// the files, or the variable that feeds it.
+func sourceKey(b compose.Binding) string {
+	var keys []string
+	for _, s := range b.Sources {
+		if s.Variable != nil && s.Unsafe == "" {
+			keys = append(keys, "var:"+s.Variable.Name)
+		} else {
+			keys = append(keys, fmt.Sprintf("%s:%d", s.File, s.Offset))
+		}
+	}
+	sort.Strings(keys)
+	return strings.Join(slices.Compact(keys), "\x00")
+}
+
+// planMoves groups the bindings to move and picks their new ports.
+func (r *report) planMoves(pk *check.Picker) []*move {
+	bykey := map[string]*move{}
+	var moves []*move
+	for _, f := range r.findings {
+		if f.Severity != check.Error || !fixable(f.Kind) || f.Binding < 0 {
+			continue
+		}
+		b := r.proj.Bindings[f.Binding]
+		key := sourceKey(b)
+		if key == "" {
+			key = fmt.Sprintf("binding:%d", f.Binding)
+		}
+		if bykey[key] != nil {
+			continue
+		}
+		m := &move{finding: f}
+		bykey[key] = m
+		moves = append(moves, m)
+		for i, o := range r.proj.Bindings {
+			if i == f.Binding || (len(o.Sources) > 0 && sourceKey(o) == key) {
+				m.bindings = append(m.bindings, i)
+			}
+		}
+		// The move spans every port its text names: an expanded range moves
+		// as one window, so its container ports keep matching.
+		lo, hi := r.in.Bindings[f.Binding].Published, r.in.Bindings[f.Binding].Last
+		for _, i := range m.bindings {
+			cb := r.in.Bindings[i]
+			lo, hi = min(lo, cb.Published), max(hi, cb.Last)
+		}
+		m.from, m.width = lo, int(hi)-int(lo)+1
+		want := r.in.Bindings[f.Binding]
+		want.Published, want.Last = lo, hi
+		if want.Replicas > want.Width() && !want.IsRange() {
+			want.Replicas = 1 // a fixed port with replicas is a separate finding
+		}
+		to, ok := pk.Pick(want)
+		if !ok {
+			m.manual = fmt.Sprintf("no free port above %d for %s", lo, want)
+			continue
+		}
+		m.to = to
+		r.planSources(m)
+	}
+	return moves
+}
+
+// planSources decides where each definition of a move is written.
+func (r *report) planSources(m *move) {
+	seenVar := map[string]bool{}
+	for _, i := range m.bindings {
+		for _, s := range r.proj.Bindings[i].Sources {
+			switch {
+			case s.Unsafe != "":
+				m.manual = s.Unsafe
+				if i != m.finding.Binding || s.File != r.proj.Bindings[i].Sources[0].File || s.Offset != r.proj.Bindings[i].Sources[0].Offset {
+					m.manual = fmt.Sprintf("%s at %s:%d:%d", s.Unsafe, r.rel(s.File), s.Line, s.Column)
+				}
+				return
+			case s.Variable != nil:
+				v := s.Variable
+				if seenVar[v.Name] {
+					continue
+				}
+				seenVar[v.Name] = true
+				switch v.Origin {
+				case compose.OriginShell:
+					m.manual = fmt.Sprintf("%s is set in the shell environment: set %s=%s there", v.Name, v.Name, m.newText())
+					return
+				case compose.OriginEnvFile:
+					m.envs = append(m.envs, envEdit{file: v.File, key: v.Name, used: s})
+				default:
+					file, err := r.defaultEnvFile()
+					if err != nil {
+						m.manual = fmt.Sprintf("%s is unset and %v: set %s=%s by hand", v.Name, err, v.Name, m.newText())
+						return
+					}
+					m.envs = append(m.envs, envEdit{file: file, key: v.Name, used: s})
+				}
+			case s.Literal:
+				if slices.ContainsFunc(m.edits, func(e fileEdit) bool { return e.src.File == s.File && e.src.Offset == s.Offset }) {
+					continue
+				}
+				m.edits = append(m.edits, fileEdit{src: s, edit: rewrite.Edit{Offset: s.Offset, End: s.End, New: m.newText()}})
+			default:
+				m.manual = fmt.Sprintf("the port's source at %s:%d:%d is not known", r.rel(s.File), s.Line, s.Column)
+				return
+			}
+		}
+	}
+	if len(m.edits) == 0 && len(m.envs) == 0 {
+		m.manual = "no definition of it was found in the files"
+	}
+}
+
+// defaultEnvFile is where a variable that only has a default is set: the
+// last env file compose reads (it takes precedence), or a new .env in the
+// project directory.
+func (r *report) defaultEnvFile() (string, error) {
+	if n := len(r.proj.EnvFiles); n > 0 {
+		return r.proj.EnvFiles[n-1], nil
+	}
+	if _, off := lookupEnv(r.opts.load.Environ, "COMPOSE_DISABLE_ENV_FILE"); off {
+		return "", fmt.Errorf("COMPOSE_DISABLE_ENV_FILE is set")
+	}
+	return filepath.Join(r.proj.WorkingDir, ".env"), nil
+}
+
+// reason says why a move was needed, for its "fixed:" line.
+func (r *report) reason(m *move) string {
+	f := m.finding
+	if f.Kind == check.KindDuplicate {
+		o := r.in.Bindings[f.Other]
+		return fmt.Sprintf("service %q publishes %s too", o.Service, o)
+	}
+	if len(f.Holders) > 0 {
+		h := f.Holders[0]
+		if h.Container != nil {
+			return fmt.Sprintf("%d is held by container %s", f.Port, h.Container.Name)
+		}
+		if h.Owner != nil {
+			return fmt.Sprintf("%d is held by pid %d %s", f.Port, h.Owner.PID, h.Owner.Name)
+		}
+	}
+	return fmt.Sprintf("%d is taken", f.Port)
+}
+
+// plan is the files a fix writes, with the lines that say what it did.
+type plan struct {
+	changes []rewrite.Change
+	lines   []string // one per move, "file:line:col: fixed: ..."
+	manual  []string
+	moved   []*move
+}
+
+// buildPlan reads each file once and applies every move's edits to it.
+func (r *report) buildPlan(moves []*move) (*plan, error) {
+	p := &plan{}
+	contents := map[string][]byte{}
+	exists := map[string]bool{}
+	var order []string
+	read := func(path string) ([]byte, error) {
+		if b, ok := contents[path]; ok {
+			return b, nil
+		}
+		b, err := os.ReadFile(path)
+		switch {
+		case err == nil:
+			exists[path] = true
+		case os.IsNotExist(err):
+			b = nil
+		default:
+			return nil, fmt.Errorf("reading %s: %w", path, err)
+		}
+		contents[path] = b
+		order = append(order, path)
+		return b, nil
+	}
+	yamlEdits := map[string][]rewrite.Edit{}
+	// env lines name the value's position in the file as written, known
+	// only once every edit is applied (a .env may be created).
+	type pendingEnvLine struct {
+		at int
+		e  envEdit
+		m  *move
+	}
+	var envLines []pendingEnvLine
+	envSet := map[[2]string]string{} // (file, key) -> value
+	for _, m := range moves {
+		if m.manual != "" {
+			b := r.proj.Bindings[m.finding.Binding]
+			p.manual = append(p.manual, fmt.Sprintf("%s: not fixed: service %q %s -> %s: %s", r.location(m.finding), b.Service, m.oldText(), m.newText(), m.manual))
+			continue
+		}
+		p.moved = append(p.moved, m)
+		for _, e := range m.edits {
+			src, err := read(e.src.File)
+			if err != nil {
+				return nil, err
+			}
+			_ = src
+			// Old is what the check saw, not what the file holds now: a file
+			// changed since it was loaded makes Splice refuse.
+			e.edit.Old = m.oldText()
+			yamlEdits[e.src.File] = append(yamlEdits[e.src.File], e.edit)
+			p.lines = append(p.lines, fmt.Sprintf("%s:%d:%d: fixed: service %q %s -> %s (%s)",
+				r.rel(e.src.File), e.src.Line, e.src.Column, r.proj.Bindings[m.finding.Binding].Service, m.oldText(), m.newText(), r.reason(m)))
+		}
+		for _, e := range m.envs {
+			if _, err := read(e.file); err != nil {
+				return nil, err
+			}
+			k := [2]string{e.file, e.key}
+			if v, dup := envSet[k]; dup && v != m.newText() {
+				return nil, fmt.Errorf("%s would be set to both %s and %s", e.key, v, m.newText())
+			}
+			envSet[k] = m.newText()
+			envLines = append(envLines, pendingEnvLine{len(p.lines), e, m})
+			p.lines = append(p.lines, "")
+		}
+	}
+	for path, edits := range yamlEdits {
+		out, err := rewrite.Splice(contents[path], edits)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", r.rel(path), err)
+		}
+		contents[path] = out
+	}
+	keys := make([][2]string, 0, len(envSet))
+	for k := range envSet {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return keys[i][0]+keys[i][1] < keys[j][0]+keys[j][1] })
+	for _, k := range keys {
+		out, err := rewrite.SetEnv(contents[k[0]], k[1], envSet[k])
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", r.rel(k[0]), err)
+		}
+		contents[k[0]] = out
+	}
+	for _, l := range envLines {
+		p.lines[l.at] = r.envLine(l.e, l.m, contents[l.e.file])
+	}
+	for _, path := range order {
+		old, err := os.ReadFile(path)
+		if err != nil && !os.IsNotExist(err) {
+			return nil, fmt.Errorf("reading %s: %w", path, err)
+		}
+		if !exists[path] {
+			old = nil
+		}
+		if !bytes.Equal(old, contents[path]) || !exists[path] {
+			p.changes = append(p.changes, rewrite.Change{Path: path, Old: old, New: contents[path]})
+		}
+	}
+	return p, nil
+}
+
+// envLine says where a variable was set, at its value in the env file
+// as it is written (src).
+func (r *report) envLine(e envEdit, m *move, src []byte) string {
+	pos := r.rel(e.file)
+	if line, col, ok := rewrite.EnvValuePos(src, e.key); ok {
+		pos = fmt.Sprintf("%s:%d:%d", pos, line, col)
+	}
+	return fmt.Sprintf("%s: fixed: %s %s -> %s (used by service %q in %s:%d:%d; %s)", pos, e.key, m.oldText(), m.newText(),
+		r.proj.Bindings[m.finding.Binding].Service, r.rel(e.used.File), e.used.Line, e.used.Column, r.reason(m))
+}
+
+// expected is the bindings the project must load to after the plan: the
+// moved ones shifted, every other one unchanged.
+func (r *report) expected(p *plan) []check.Binding {
+	out := slices.Clone(r.in.Bindings)
+	for _, m := range p.moved {
+		shift := int(m.to) - int(m.from)
+		for _, i := range m.bindings {
+			out[i].Published = uint16(int(out[i].Published) + shift)
+			out[i].Last = uint16(int(out[i].Last) + shift)
+		}
+	}
+	return out
+}
+
+func bindingSet(bs []check.Binding) []string {
+	out := make([]string, 0, len(bs))
+	for _, b := range bs {
+		out = append(out, fmt.Sprintf("%s %s->%d/%s x%d", b.Service, b, b.Target, b.Protocol, b.Replicas))
+	}
+	sort.Strings(out)
+	return out
+}
+
+// runFix moves every fixable conflict and reports what it did. With
+// dryRun it prints the diff and writes nothing.
+func (r *report) runFix(ctx context.Context, w io.Writer, dryRun bool) (int, error) {
+	moves := r.planMoves(check.NewPicker(r.in, r.probe))
+	p, err := r.buildPlan(moves)
+	if err != nil {
+		return exitConflict, &exitError{code: exitConflict, err: fmt.Errorf("nothing written: %w", err)}
+	}
+	remaining := r.unfixed(p)
+	for _, f := range r.findings {
+		if f.Severity == check.Error && !(fixable(f.Kind) && p.movedBinding(f.Binding)) {
+			r.writeFinding(w, f)
+		}
+	}
+	if dryRun {
+		for _, c := range p.changes {
+			fmt.Fprint(w, rewrite.Diff(r.rel(c.Path), c.Old, c.New))
+		}
+		for _, l := range p.manual {
+			fmt.Fprintln(w, l)
+		}
+		fmt.Fprintf(w, "%s would move; nothing written (--dry-run)\n", plural(len(p.moved), "port", "ports"))
+		if len(p.moved) > 0 || remaining > 0 {
+			return exitConflict, nil
+		}
+		return exitClean, nil
+	}
+	if len(p.changes) > 0 {
+		if err := rewrite.WriteFiles(p.changes); err != nil {
+			return exitConflict, &exitError{code: exitConflict, err: fmt.Errorf("nothing changed: %w", err)}
+		}
+		if err := r.verify(ctx, p); err != nil {
+			undo := make([]rewrite.Change, len(p.changes))
+			for i, c := range p.changes {
+				undo[i] = rewrite.Change{Path: c.Path, Old: c.New, New: c.Old}
+				if c.Old == nil {
+					undo[i].New = nil
+				}
+			}
+			if rerr := restore(undo); rerr != nil {
+				return exitConflict, &exitError{code: exitConflict, err: fmt.Errorf("%v; and restoring the files failed: %v", err, rerr)}
+			}
+			return exitConflict, &exitError{code: exitConflict, err: fmt.Errorf("every file restored: %w", err)}
+		}
+	}
+	for _, l := range p.lines {
+		fmt.Fprintln(w, l)
+	}
+	for _, l := range p.manual {
+		fmt.Fprintln(w, l)
+	}
+	switch {
+	case remaining == 0 && len(p.moved) > 0:
+		fmt.Fprintf(w, "%s moved; the project now checks clean.\n", plural(len(p.moved), "port", "ports"))
+	case remaining == 0:
+		fmt.Fprintln(w, "nothing to fix; the project checks clean.")
+	default:
+		fmt.Fprintf(w, "%s moved; %s left to fix by hand.\n", plural(len(p.moved), "port", "ports"), plural(remaining, "conflict", "conflicts"))
+		return exitConflict, nil
+	}
+	return exitClean, nil
+}
+
+// movedBinding reports whether the plan moves binding i.
+func (p *plan) movedBinding(i int) bool {
+	for _, m := range p.moved {
+		if slices.Contains(m.bindings, i) {
+			return true
+		}
+	}
+	return false
+}
+
+// unfixed counts the error findings a plan leaves.
+func (r *report) unfixed(p *plan) int {
+	n := 0
+	for _, f := range r.findings {
+		if f.Severity == check.Error && !(fixable(f.Kind) && p.movedBinding(f.Binding)) {
+			n++
+		}
+	}
+	return n
+}
+
+// restore writes the old contents back; a file the fix created is
+// removed.
+func restore(undo []rewrite.Change) error {
+	var writes []rewrite.Change
+	for _, c := range undo {
+		if c.New == nil {
+			if err := os.Remove(c.Path); err != nil {
+				return err
+			}
+			continue
+		}
+		writes = append(writes, c)
+	}
+	return rewrite.WriteFiles(writes)
+}
+
+// verify reloads the project as it was loaded and checks that exactly
+// the planned ports changed and that no moved port conflicts.
+func (r *report) verify(ctx context.Context, p *plan) error {
+	proj, err := compose.Load(ctx, r.opts.load)
+	if err != nil {
+		return fmt.Errorf("the project no longer loads: %w", err)
+	}
+	got, err := checkBindings(proj)
+	if err != nil {
+		return err
+	}
+	want := r.expected(p)
+	if g, w := bindingSet(got), bindingSet(want); !slices.Equal(g, w) {
+		return fmt.Errorf("the project loads to other ports than planned: got %s, want %s", strings.Join(g, ", "), strings.Join(w, ", "))
+	}
+	in := *r.in
+	in.Bindings = got
+	fs := check.Find(in)
+	fs = check.Attribute(fs, &in)
+	for _, f := range fs {
+		if f.Severity == check.Error && fixable(f.Kind) {
+			for _, m := range p.moved {
+				if slices.Contains(m.bindings, f.Binding) {
+					return fmt.Errorf("service %q still conflicts on %s after the move", f.Service, got[f.Binding])
+				}
+			}
+		}
+	}
+	return nil
+}

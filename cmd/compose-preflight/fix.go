@@ -382,18 +382,8 @@ func (r *report) runFix(ctx context.Context, w io.Writer, dryRun bool) (int, err
 		if err := rewrite.WriteFiles(p.changes); err != nil {
 			return exitConflict, &exitError{code: exitConflict, err: fmt.Errorf("nothing changed: %w", err)}
 		}
-		if err := r.verify(ctx, p); err != nil {
-			undo := make([]rewrite.Change, len(p.changes))
-			for i, c := range p.changes {
-				undo[i] = rewrite.Change{Path: c.Path, Old: c.New, New: c.Old}
-				if c.Old == nil {
-					undo[i].New = nil
-				}
-			}
-			if rerr := restore(undo); rerr != nil {
-				return exitConflict, &exitError{code: exitConflict, err: fmt.Errorf("%v; and restoring the files failed: %v", err, rerr)}
-			}
-			return exitConflict, &exitError{code: exitConflict, err: fmt.Errorf("every file restored: %w", err)}
+		if err := r.verify(ctx, p, r.opts.load); err != nil {
+			return exitConflict, r.rollback(p, err)
 		}
 	}
 	for _, l := range p.lines {
@@ -435,6 +425,19 @@ func (r *report) unfixed(p *plan) int {
 	return n
 }
 
+// rollback puts every file of p back as it was, after why made the fix
+// wrong, and returns the error that says so.
+func (r *report) rollback(p *plan, why error) error {
+	undo := make([]rewrite.Change, len(p.changes))
+	for i, c := range p.changes {
+		undo[i] = rewrite.Change{Path: c.Path, Old: c.New, New: c.Old}
+	}
+	if err := restore(undo); err != nil {
+		return &exitError{code: exitConflict, err: fmt.Errorf("%v; and restoring the files failed: %v", why, err)}
+	}
+	return &exitError{code: exitConflict, err: fmt.Errorf("every file restored: %w", why)}
+}
+
 // restore writes the old contents back; a file the fix created is
 // removed.
 func restore(undo []rewrite.Change) error {
@@ -451,10 +454,11 @@ func restore(undo []rewrite.Change) error {
 	return rewrite.WriteFiles(writes)
 }
 
-// verify reloads the project as it was loaded and checks that exactly
-// the planned ports changed and that no moved port conflicts.
-func (r *report) verify(ctx context.Context, p *plan) error {
-	proj, err := compose.Load(ctx, r.opts.load)
+// verify reloads the project (with load, the options it was loaded with
+// plus any file the fix added) and checks that exactly the planned ports
+// changed and that no moved port conflicts.
+func (r *report) verify(ctx context.Context, p *plan, load compose.Options) error {
+	proj, err := compose.Load(ctx, load)
 	if err != nil {
 		return fmt.Errorf("the project no longer loads: %w", err)
 	}

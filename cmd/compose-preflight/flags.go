@@ -13,14 +13,15 @@ import (
 
 // options is what one run was asked to do.
 type options struct {
-	load   compose.Options
-	format string
-	quiet  bool
-	static bool
-	strict bool
-	color  bool
-	fix    bool
-	dryRun bool
+	load     compose.Options
+	format   string
+	quiet    bool
+	static   bool
+	strict   bool
+	color    bool
+	fix      bool
+	dryRun   bool
+	override string
 	// engine is auto, off or required; engineTimeout bounds the engine call.
 	engine        string
 	engineTimeout time.Duration
@@ -47,6 +48,7 @@ func checkFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "strict", Usage: "fail on warnings too"},
 		&cli.BoolFlag{Name: "fix", Usage: "move each conflicting port to the nearest free one, in the file or .env variable that defines it"},
 		&cli.BoolFlag{Name: "dry-run", Usage: "print the diff --fix would write, and write nothing"},
+		&cli.StringFlag{Name: "override", Usage: "with --fix: leave the project's files alone and write the moved ports into override `FILE` (ports: !override)"},
 		&cli.StringFlag{Name: "engine", Value: "auto", Usage: "ask the Docker engine which containers hold ports: `MODE` auto (warn when none answers), off, or required (exit 2 when none answers)"},
 		&cli.DurationFlag{Name: "engine-timeout", Value: engine.DefaultTimeout, Usage: "how long to wait for the Docker engine"},
 	}
@@ -76,7 +78,10 @@ func optionsFrom(c *cli.Context, sio stdio) (options, error) {
 		strict: c.Bool("strict"),
 	}
 	o.engine, o.engineTimeout = c.String("engine"), c.Duration("engine-timeout")
-	o.fix, o.dryRun = c.Bool("fix"), c.Bool("dry-run")
+	o.fix, o.dryRun, o.override = c.Bool("fix"), c.Bool("dry-run"), c.String("override")
+	if o.override != "" && !o.fix && !o.dryRun {
+		return o, usageError("--override goes with --fix (or --dry-run)")
+	}
 	if (o.fix || o.dryRun) && o.format != "text" {
 		return o, usageError("--fix and --dry-run print text: drop --format %s", o.format)
 	}

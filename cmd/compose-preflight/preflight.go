@@ -91,6 +91,9 @@ func preflight(ctx context.Context, o options, sio stdio) (int, error) {
 			}
 			defer unlock()
 		}
+		if o.override != "" {
+			return r.runOverride(ctx, sio.stdout, o.override, o.dryRun)
+		}
 		return r.runFix(ctx, sio.stdout, o.dryRun)
 	}
 	if err := r.write(sio.stdout); err != nil {

@@ -1,0 +1,241 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/compose-spec/compose-go/v2/types"
+	yaml "go.yaml.in/yaml/v4"
+
+	"github.com/compose-preflight/compose-preflight/check"
+	"github.com/compose-preflight/compose-preflight/compose/rewrite"
+)
+
+// overrideHeader opens an override file that --fix --override creates.
+const overrideHeader = "Written by compose-preflight --fix --override: published ports moved off\n" +
+	"conflicts. `!override` replaces each service's whole ports list."
+
+// runOverride leaves the project's files alone and writes the moved ports
+// into an override file with compose's !override tag, for compose files
+// that are read-only, vendored or shared. The tag replaces a service's
+// whole list, so every port of an affected service is repeated there.
+func (r *report) runOverride(ctx context.Context, w io.Writer, path string, dryRun bool) (int, error) {
+	if !filepath.IsAbs(path) {
+		path = filepath.Join(r.opts.load.WorkingDir, path)
+	}
+	moves := r.planMoves(check.NewPicker(r.in, r.probe))
+	var moved []*move
+	for _, m := range moves {
+		if m.to != 0 {
+			m.manual, m.edits, m.envs = "", nil, nil
+			moved = append(moved, m)
+		}
+	}
+	old, err := os.ReadFile(path)
+	if err != nil && !os.IsNotExist(err) {
+		return exitUsage, &exitError{code: exitUsage, err: fmt.Errorf("reading %s: %w", path, err)}
+	}
+	exists := err == nil
+	lists := r.overridePorts(moved)
+	out, err := mergeOverride(old, lists)
+	if err != nil {
+		return exitUsage, &exitError{code: exitUsage, err: fmt.Errorf("%s: %w", r.rel(path), err)}
+	}
+	p := &plan{moved: moved}
+	if !exists {
+		old = nil
+	}
+	if !bytes.Equal(old, out) {
+		p.changes = append(p.changes, rewrite.Change{Path: path, Old: old, New: out})
+	}
+	for _, m := range moved {
+		b := r.proj.Bindings[m.finding.Binding]
+		p.lines = append(p.lines, fmt.Sprintf("%s: fixed: service %q %s -> %s (%s)", r.rel(path), b.Service, m.oldText(), m.newText(), r.reason(m)))
+	}
+	remaining := r.unfixed(p)
+	for _, f := range r.findings {
+		if f.Severity == check.Error && !(fixable(f.Kind) && p.movedBinding(f.Binding)) {
+			r.writeFinding(w, f)
+		}
+	}
+	load := r.opts.load
+	load.Files = slices.Clone(r.proj.ComposeFiles)
+	if !slices.Contains(load.Files, path) {
+		load.Files = append(load.Files, path)
+	}
+	if dryRun {
+		for _, c := range p.changes {
+			fmt.Fprint(w, rewrite.Diff(r.rel(c.Path), c.Old, c.New))
+		}
+		fmt.Fprintf(w, "%s would move; nothing written (--dry-run)\n", plural(len(p.moved), "port", "ports"))
+		return exitConflict, nil
+	}
+	if len(p.changes) > 0 {
+		if err := rewrite.WriteFiles(p.changes); err != nil {
+			return exitConflict, &exitError{code: exitConflict, err: fmt.Errorf("nothing changed: %w", err)}
+		}
+		if err := r.verify(ctx, p, load); err != nil {
+			return exitConflict, r.rollback(p, err)
+		}
+	}
+	for _, l := range p.lines {
+		fmt.Fprintln(w, l)
+	}
+	fmt.Fprintf(w, "%s moved into %s%s\n", plural(len(p.moved), "port", "ports"), r.rel(path), r.overrideUse(path))
+	if remaining > 0 {
+		fmt.Fprintf(w, "%s left to fix by hand.\n", plural(remaining, "conflict", "conflicts"))
+		return exitConflict, nil
+	}
+	return exitClean, nil
+}
+
+// overrideUse says how to make compose read the override file.
+func (r *report) overrideUse(path string) string {
+	if slices.Contains(r.proj.ComposeFiles, path) {
+		return ", which compose already reads"
+	}
+	var fs []string
+	for _, f := range append(slices.Clone(r.proj.ComposeFiles), path) {
+		fs = append(fs, r.rel(f))
+	}
+	sep := string(os.PathListSeparator)
+	s := "; use it with docker compose -f " + strings.Join(fs, " -f ") + " up, or COMPOSE_FILE=" + strings.Join(fs, sep)
+	if filepath.Base(path) != "compose.override.yaml" {
+		s += ", or name it compose.override.yaml"
+	}
+	return s
+}
+
+// overridePorts returns, for each service a move touches, its whole final
+// ports list with the moved ports changed.
+func (r *report) overridePorts(moved []*move) map[string][]types.ServicePortConfig {
+	lists := map[string][]types.ServicePortConfig{}
+	for _, m := range moved {
+		shift := int(m.to) - int(m.from)
+		for _, i := range m.bindings {
+			b := r.proj.Bindings[i]
+			if _, ok := lists[b.Service]; !ok {
+				lists[b.Service] = slices.Clone(r.proj.Ports[b.Service])
+			}
+			ports := lists[b.Service]
+			for j, pc := range ports {
+				if pc.HostIP == b.HostIP && pc.Published == b.Published && pc.Target == b.Target && pc.Protocol == b.Protocol {
+					ports[j].Published = shiftPorts(pc.Published, shift)
+				}
+			}
+		}
+	}
+	return lists
+}
+
+// shiftPorts moves "8080" or "9000-9005" by shift.
+func shiftPorts(p string, shift int) string {
+	lo, hi, isRange := strings.Cut(p, "-")
+	l, _ := strconv.Atoi(lo)
+	if !isRange {
+		return strconv.Itoa(l + shift)
+	}
+	h, _ := strconv.Atoi(hi)
+	return fmt.Sprintf("%d-%d", l+shift, h+shift)
+}
+
+// portNode renders one port in long syntax, with only what is set.
+func portNode(pc types.ServicePortConfig) *yaml.Node {
+	n := &yaml.Node{Kind: yaml.MappingNode}
+	add := func(k string, v *yaml.Node) {
+		n.Content = append(n.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: k}, v)
+	}
+	str := func(v string) *yaml.Node {
+		return &yaml.Node{Kind: yaml.ScalarNode, Value: v, Style: yaml.DoubleQuotedStyle}
+	}
+	add("target", &yaml.Node{Kind: yaml.ScalarNode, Value: strconv.FormatUint(uint64(pc.Target), 10)})
+	if pc.Published != "" {
+		add("published", str(pc.Published))
+	}
+	if pc.HostIP != "" {
+		add("host_ip", str(pc.HostIP))
+	}
+	add("protocol", &yaml.Node{Kind: yaml.ScalarNode, Value: pc.Protocol})
+	if pc.Name != "" {
+		add("name", str(pc.Name))
+	}
+	if pc.AppProtocol != "" {
+		add("app_protocol", str(pc.AppProtocol))
+	}
+	return n
+}
+
+// mergeOverride sets services.NAME.ports: !override [...] for each list
+// in old (an existing override file, or nothing), leaving its other
+// content in place. An existing file is re-encoded, so its layout may
+// change; its content does not.
+func mergeOverride(old []byte, lists map[string][]types.ServicePortConfig) ([]byte, error) {
+	doc := &yaml.Node{Kind: yaml.DocumentNode}
+	if len(bytes.TrimSpace(old)) > 0 {
+		if err := yaml.Unmarshal(old, doc); err != nil {
+			return nil, fmt.Errorf("not valid YAML: %w", err)
+		}
+	}
+	if len(doc.Content) == 0 {
+		doc.Content = []*yaml.Node{{Kind: yaml.MappingNode, HeadComment: overrideHeader}}
+	}
+	root := doc.Content[0]
+	if root.Kind != yaml.MappingNode {
+		return nil, fmt.Errorf("the top level is not a mapping")
+	}
+	services := child(root, "services")
+	names := make([]string, 0, len(lists))
+	for name := range lists {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		svc := child(services, name)
+		seq := &yaml.Node{Kind: yaml.SequenceNode, Tag: "!override"}
+		for _, pc := range lists[name] {
+			seq.Content = append(seq.Content, portNode(pc))
+		}
+		set(svc, "ports", seq)
+	}
+	var buf bytes.Buffer
+	enc := yaml.NewEncoder(&buf)
+	enc.SetIndent(2)
+	if err := enc.Encode(doc); err != nil {
+		return nil, err
+	}
+	if err := enc.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// child returns the mapping under key in m, adding it when absent.
+func child(m *yaml.Node, key string) *yaml.Node {
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key && m.Content[i+1].Kind == yaml.MappingNode {
+			return m.Content[i+1]
+		}
+	}
+	n := &yaml.Node{Kind: yaml.MappingNode}
+	set(m, key, n)
+	return n
+}
+
+// set puts value under key in m, replacing what was there.
+func set(m *yaml.Node, key string, value *yaml.Node) {
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			m.Content[i+1] = value
+			return
+		}
+	}
+	m.Content = append(m.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: key}, value)
+}

@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"syscall"
 	"testing"
 )
 
@@ -416,33 +415,6 @@ func TestWriteFilesUnchangedIsNoop(t *testing.T) {
 	if err := (writer{fs: ffs}).writeFiles(same); err != nil || ffs.calls["rename"] != 0 {
 		t.Fatalf("an unchanged file was written: %v, %d renames", err, ffs.calls["rename"])
 	}
-}
-
-// TestWriteFilesDiskFull fills a 64 KiB tmpfs: the write fails with ENOSPC, the old file
-// survives intact and the partial temporary file is removed.
-func TestWriteFilesDiskFull(t *testing.T) {
-	if runtime.GOOS != "linux" || os.Geteuid() != 0 {
-		t.Skip("needs root on Linux to mount a tmpfs")
-	}
-	dir := t.TempDir()
-	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, "size=64k"); err != nil {
-		t.Skipf("mount tmpfs: %v", err)
-	}
-	t.Cleanup(func() { _ = syscall.Unmount(dir, syscall.MNT_DETACH) })
-	path := filepath.Join(dir, "compose.yaml")
-	old := bytes.Repeat([]byte("# padding\n"), 2000) // 20 KB
-	if err := os.WriteFile(path, old, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	big := bytes.Repeat([]byte("# more padding\n"), 20000) // 300 KB
-	err := WriteFiles([]Change{{Path: path, Old: old, New: big}})
-	if !errors.Is(err, syscall.ENOSPC) || !strings.Contains(err.Error(), "compose.yaml") {
-		t.Fatalf("got %v, want ENOSPC naming the file", err)
-	}
-	if got, _ := os.ReadFile(path); !bytes.Equal(got, old) {
-		t.Fatal("the old file was damaged")
-	}
-	noTemps(t, dir)
 }
 
 func (f *faultFS) and(op string, nth ...int) *faultFS {

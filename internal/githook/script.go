@@ -104,8 +104,8 @@ found=
 old_ifs=$IFS
 IFS='
 '
-for path in $staged; do
-	case ${path##*/} in
+for name in $staged; do
+	case ${name##*/} in
 	%s) found=1; break ;;
 	esac
 done

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -179,10 +180,14 @@ func socketInode(link []byte) (uint64, bool) {
 	}
 	var ino uint64
 	for _, c := range link[len(prefix) : len(link)-1] {
-		if c < '0' || c > '9' || ino > (1<<64-1)/10-1 {
+		if c < '0' || c > '9' {
 			return 0, false
 		}
-		ino = ino*10 + uint64(c-'0')
+		d := uint64(c - '0')
+		if ino > (math.MaxUint64-d)/10 {
+			return 0, false
+		}
+		ino = ino*10 + d
 	}
 	return ino, true
 }

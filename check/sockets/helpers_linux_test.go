@@ -1,0 +1,231 @@
+package sockets
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"os"
+	"os/exec"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// The test binary doubles as the helper processes the tests need: a process
+// that holds sockets (for Owners), a load generator (for the benchmarks), a
+// probe run as another user. helperEnv selects the role.
+const helperEnv = "SOCKETS_TEST_HELPER"
+
+func TestMain(m *testing.M) {
+	switch os.Getenv(helperEnv) {
+	case "":
+		if os.Getenv(netnsEnv) == "1" {
+			if err := setupNetns(); err != nil {
+				fatalHelper(err)
+			}
+		}
+		os.Exit(m.Run())
+	case "hold":
+		holdMain()
+	case "load":
+		loadMain()
+	case "probe":
+		probeMain()
+	default:
+		fmt.Fprintf(os.Stderr, "unknown helper %q\n", os.Getenv(helperEnv))
+		os.Exit(2)
+	}
+	os.Exit(0)
+}
+
+// holdMain listens on 127.0.0.1 (TCP and UDP), prints both ports and keeps
+// them open until stdin closes.
+func holdMain() {
+	l, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		fatalHelper(err)
+	}
+	u, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		fatalHelper(err)
+	}
+	fmt.Printf("%d %d\n", l.Addr().(*net.TCPAddr).Port, u.LocalAddr().(*net.UDPAddr).Port)
+	io.Copy(io.Discard, os.Stdin)
+}
+
+// loadMain opens the benchmark load: SOCKETS_LOAD_LISTENERS listeners (half
+// on 127.0.0.1, half on [::1]) and SOCKETS_LOAD_CONNS established loopback
+// sockets (half of them accepted), prints "ready PORT" with the port of one
+// listener, and holds everything until stdin closes.
+func loadMain() {
+	nl, _ := strconv.Atoi(os.Getenv("SOCKETS_LOAD_LISTENERS"))
+	nc, _ := strconv.Atoi(os.Getenv("SOCKETS_LOAD_CONNS"))
+	if err := raiseNoFile(); err != nil {
+		fatalHelper(err)
+	}
+	var keep []io.Closer
+	var ls []net.Listener
+	for i := range nl {
+		network, addr := "tcp4", "127.0.0.1:0"
+		if i%2 == 1 {
+			network, addr = "tcp6", "[::1]:0"
+		}
+		l, err := net.Listen(network, addr)
+		if err != nil {
+			fatalHelper(fmt.Errorf("listener %d: %w", i, err))
+		}
+		ls = append(ls, l)
+		keep = append(keep, l)
+	}
+	for i := range nc / 2 {
+		l := ls[i%len(ls)]
+		c, err := net.Dial(l.Addr().Network(), l.Addr().String())
+		if err != nil {
+			fatalHelper(fmt.Errorf("connection %d: %w", i, err))
+		}
+		s, err := l.Accept()
+		if err != nil {
+			fatalHelper(fmt.Errorf("accept %d: %w", i, err))
+		}
+		keep = append(keep, c, s)
+	}
+	port := 0
+	if len(ls) > 0 {
+		port = ls[len(ls)/2].Addr().(*net.TCPAddr).Port
+	}
+	fmt.Printf("ready %d\n", port)
+	io.Copy(io.Discard, os.Stdin)
+	runtime.KeepAlive(keep)
+}
+
+// probeMain runs Probe on the arguments in SOCKETS_TEST_PROBE ("tcp ADDR
+// PORT") and prints the status: for probes as another user.
+func probeMain() {
+	f := strings.Fields(os.Getenv("SOCKETS_TEST_PROBE"))
+	if len(f) != 3 {
+		fatalHelper(fmt.Errorf("SOCKETS_TEST_PROBE=%q", os.Getenv("SOCKETS_TEST_PROBE")))
+	}
+	port, err := strconv.ParseUint(f[2], 10, 16)
+	if err != nil {
+		fatalHelper(err)
+	}
+	r := Probe(f[0], netip.MustParseAddr(f[1]), uint16(port))
+	fmt.Println(r.Status)
+}
+
+func fatalHelper(err error) {
+	fmt.Fprintln(os.Stderr, "helper:", err)
+	os.Exit(1)
+}
+
+// raiseNoFile lifts the soft open-file limit to the hard one, and as root
+// the hard one too, for the many sockets of the load.
+func raiseNoFile() error {
+	var lim unix.Rlimit
+	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &lim); err != nil {
+		return fmt.Errorf("getrlimit: %w", err)
+	}
+	if os.Geteuid() == 0 && lim.Max < 1<<20 {
+		lim.Max = 1 << 20
+	}
+	lim.Cur = lim.Max
+	if err := unix.Setrlimit(unix.RLIMIT_NOFILE, &lim); err != nil {
+		return fmt.Errorf("setrlimit: %w", err)
+	}
+	return nil
+}
+
+// helper is a running helper process; close its stdin to stop it.
+type helper struct {
+	cmd   *exec.Cmd
+	stdin io.WriteCloser
+	line  string // the first line it printed
+}
+
+// startHelper runs this test binary as the helper role with extra env and
+// args, waits for its first output line and stops it at the end of the test.
+func startHelper(tb testing.TB, role string, cred *syscall.Credential, env []string, args ...string) *helper {
+	tb.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return startHelperExe(tb, exe, role, cred, env, args...)
+}
+
+func startHelperExe(tb testing.TB, exe, role string, cred *syscall.Credential, env []string, args ...string) *helper {
+	tb.Helper()
+	cmd := exec.Command(exe, args...)
+	cmd.Env = append(append(os.Environ(), helperEnv+"="+role), env...)
+	cmd.Stderr = os.Stderr
+	if cred != nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
+	}
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	h := &helper{cmd: cmd, stdin: stdin}
+	tb.Cleanup(func() {
+		stdin.Close()
+		done := make(chan struct{})
+		go func() { cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			cmd.Process.Kill()
+			<-done
+		}
+	})
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil {
+		tb.Fatalf("helper %s: no output: %v", role, err)
+	}
+	h.line = strings.TrimSpace(line)
+	return h
+}
+
+// fdInode returns the inode of the socket behind a Go connection.
+func fdInode(tb testing.TB, c syscall.Conn) uint64 {
+	tb.Helper()
+	rc, err := c.SyscallConn()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var st unix.Stat_t
+	var serr error
+	if err := rc.Control(func(fd uintptr) { serr = unix.Fstat(int(fd), &st) }); err != nil {
+		tb.Fatal(err)
+	}
+	if serr != nil {
+		tb.Fatal(serr)
+	}
+	return st.Ino
+}
+
+// v6OnlyControl sets IPV6_V6ONLY to on (0 or 1) before the bind.
+func v6OnlyControl(on int) func(string, string, syscall.RawConn) error {
+	return func(_, _ string, c syscall.RawConn) error {
+		var serr error
+		if err := c.Control(func(fd uintptr) {
+			serr = unix.SetsockoptInt(int(fd), unix.IPPROTO_IPV6, unix.IPV6_V6ONLY, on)
+		}); err != nil {
+			return err
+		}
+		return serr
+	}
+}

@@ -17,7 +17,8 @@ const maxDiffCost = 1000
 
 // Diff returns the changes from old to new as a unified diff with three lines of context
 // ("--- a/path", "+++ b/path", "@@ -l,n +l,n @@"), the format of diff -u and git diff,
-// for --dry-run. It returns "" when nothing changed. A nil old is shown as a new file
+// for --dry-run; path is the name to show, best relative to the project directory as
+// git shows it. It returns "" when nothing changed. A nil old is shown as a new file
 // (--- /dev/null). A last line without a line break is marked "\ No newline at end of
 // file", so a patch made from the output restores the files byte for byte.
 //

@@ -62,6 +62,9 @@ func scanEnv(src []byte) ([]envStmt, error) {
 		if envExport.MatchString(rest) {
 			rest = strings.TrimLeftFunc(strings.TrimPrefix(rest, "export"), envIsSpace)
 		}
+		if rest == "" {
+			return nil, fmt.Errorf("line %d: \"export\" without a variable", lineOf(src, pos))
+		}
 		key, offset, inherited := "", 0, false
 	keyLoop:
 		for i, r := range rest {

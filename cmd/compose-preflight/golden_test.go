@@ -52,6 +52,7 @@ func changedFiles(t *testing.T, orig, dir string) string {
 //	engine: FILE                 a fake Docker engine answers containers/json with FILE
 //	engine: tcp FILE             the same engine, reached over tcp://127.0.0.1:2375 (remote)
 //	engine: absent               DOCKER_HOST names a socket nobody listens on
+//	container: yes               the run looks as if it were inside a container (/.dockerenv)
 //
 // Without an engine line the case runs with --engine=off, so that no
 // engine on the test machine (or its absence) shows in the output.
@@ -59,11 +60,12 @@ func changedFiles(t *testing.T, orig, dir string) string {
 // stderr and exit code. `go test -update` rewrites want.golden: review
 // the diff before committing it.
 type goldenCase struct {
-	args   []string
-	hold   []string
-	env    []string
-	engine string
-	holder []string
+	args      []string
+	hold      []string
+	env       []string
+	engine    string
+	holder    []string
+	container bool
 }
 
 func readCase(t *testing.T, path string) goldenCase {
@@ -90,6 +92,8 @@ func readCase(t *testing.T, path string) goldenCase {
 			c.env = append(c.env, val)
 		case "engine":
 			c.engine = val
+		case "container":
+			c.container = val == "yes"
 		case "holder":
 			c.holder = strings.Fields(val)
 		case "":
@@ -133,7 +137,13 @@ func TestGolden(t *testing.T) {
 			default:
 				c.env = append(c.env, "DOCKER_HOST="+serveEngine(t, "unix", filepath.Join(dir, c.engine)))
 			}
-			stdout, stderr, code := cliRun(t, abs, append(baseEnv(t), c.env...), c.args...)
+			root := t.TempDir()
+			if c.container {
+				if err := os.WriteFile(filepath.Join(root, ".dockerenv"), nil, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			stdout, stderr, code := cliRunIn(t, abs, root, append(baseEnv(t), c.env...), c.args...)
 			var got strings.Builder
 			got.WriteString("$ compose-preflight " + strings.Join(c.args, " ") + "\n")
 			got.WriteString(stdout)

@@ -111,6 +111,7 @@ func newApp(sio stdio, code *int) *cli.App {
 		Version:                   version(),
 		EnableBashCompletion:      true,
 		Flags:                     checkFlags(),
+		Commands:                  []*cli.Command{hookCommand(sio, code), completionCommand(sio)},
 		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
 			return usageError("%v (see --help)", err)
 		},

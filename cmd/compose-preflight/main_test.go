@@ -101,8 +101,15 @@ func startHolder(t *testing.T, spec string, argv ...string) {
 // and its exit code.
 func cliRun(t *testing.T, dir string, env []string, args ...string) (string, string, int) {
 	t.Helper()
+	return cliRunIn(t, dir, t.TempDir(), env, args...)
+}
+
+// cliRunIn is cliRun with root as the file system root where container
+// markers are looked for.
+func cliRunIn(t *testing.T, dir, root string, env []string, args ...string) (string, string, int) {
+	t.Helper()
 	var stdout, stderr bytes.Buffer
-	sio := stdio{stdout: &stdout, stderr: &stderr, environ: env, cwd: dir, root: t.TempDir()}
+	sio := stdio{stdout: &stdout, stderr: &stderr, environ: env, cwd: dir, root: root}
 	code := run(context.Background(), append([]string{"compose-preflight"}, args...), sio)
 	return stdout.String(), stderr.String(), code
 }

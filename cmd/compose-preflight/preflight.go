@@ -52,7 +52,7 @@ func preflight(ctx context.Context, o options, sio stdio) (int, error) {
 			r.checked = "the files only (the remote engine did not answer)"
 		case remote:
 			r.checked = fmt.Sprintf("the engine at %s (%s)", ep.Host, ep.Source)
-		case inside:
+		case inside && in.Containers != nil:
 			r.checked = "the engine only"
 			notes = append(notes, check.Finding{Kind: check.KindInContainer, Severity: check.Warning, Binding: -1, Other: -1,
 				Detail: fmt.Sprintf("running inside a container (%s): its sockets are not the host's, so only the engine's published ports were checked", why)})
@@ -64,6 +64,13 @@ func preflight(ctx context.Context, o options, sio stdio) (int, error) {
 			in.Sockets = socks
 			if in.Containers != nil {
 				r.checked = "this host and its Docker engine"
+			}
+			if inside {
+				// No engine to rely on: this container's own sockets are the
+				// best there is (the host's, with --network host).
+				r.checked = "this container's sockets"
+				notes = append(notes, check.Finding{Kind: check.KindInContainer, Severity: check.Warning, Binding: -1, Other: -1,
+					Detail: fmt.Sprintf("running inside a container (%s) with no engine to ask: only this container's own sockets were checked, which are the host's only with --network host", why)})
 			}
 		}
 	}

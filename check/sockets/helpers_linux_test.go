@@ -67,7 +67,7 @@ func holdMain() {
 func loadMain() {
 	nl, _ := strconv.Atoi(os.Getenv("SOCKETS_LOAD_LISTENERS"))
 	nc, _ := strconv.Atoi(os.Getenv("SOCKETS_LOAD_CONNS"))
-	if err := raiseNoFile(); err != nil {
+	if err := raiseNoFile(uint64(nl + nc + 64)); err != nil {
 		fatalHelper(err)
 	}
 	var keep []io.Closer
@@ -125,19 +125,27 @@ func fatalHelper(err error) {
 	os.Exit(1)
 }
 
-// raiseNoFile lifts the soft open-file limit to the hard one, and as root
-// the hard one too, for the many sockets of the load.
-func raiseNoFile() error {
+// raiseNoFile lifts the open-file limit to at least need descriptors: the
+// soft limit up to the hard one, and the hard one too when that is allowed.
+func raiseNoFile(need uint64) error {
 	var lim unix.Rlimit
 	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &lim); err != nil {
 		return fmt.Errorf("getrlimit: %w", err)
 	}
-	if os.Geteuid() == 0 && lim.Max < 1<<20 {
-		lim.Max = 1 << 20
+	if lim.Cur >= need {
+		return nil
+	}
+	if lim.Max < need {
+		if err := unix.Setrlimit(unix.RLIMIT_NOFILE, &unix.Rlimit{Cur: need, Max: need}); err == nil {
+			return nil
+		}
 	}
 	lim.Cur = lim.Max
 	if err := unix.Setrlimit(unix.RLIMIT_NOFILE, &lim); err != nil {
 		return fmt.Errorf("setrlimit: %w", err)
+	}
+	if lim.Cur < need {
+		return fmt.Errorf("open-file limit %d, need %d", lim.Cur, need)
 	}
 	return nil
 }

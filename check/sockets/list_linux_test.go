@@ -241,6 +241,49 @@ func TestListNetlink(t *testing.T) {
 	})
 }
 
+// TestNetlinkRequestsAgree checks that the one-pass TCPDIAG_GETSOCK dump
+// ListNetlink uses returns what the per-family requests it falls back to
+// return, for the tests' sockets.
+func TestNetlinkRequestsAgree(t *testing.T) {
+	ws := openSockets(t)
+	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, unix.NETLINK_SOCK_DIAG)
+	if err != nil {
+		t.Skipf("no netlink sock_diag: %v", err)
+	}
+	defer unix.Close(fd)
+	ctx := context.Background()
+	buf := make([]byte, recvBufLen)
+	compat, err := dumpDiag(ctx, fd, buf, compatRequest(1, tcpStates), 1, unix.IPPROTO_TCP)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var perFamily []Socket
+	for i, family := range []uint8{unix.AF_INET, unix.AF_INET6} {
+		seq := uint32(2 + i)
+		part, err := dumpDiag(ctx, fd, buf, diagRequest(seq, family, unix.IPPROTO_TCP, tcpStates), seq, unix.IPPROTO_TCP)
+		if err != nil {
+			t.Fatal(err)
+		}
+		perFamily = append(perFamily, part...)
+	}
+	mine := func(socks []Socket) []Socket {
+		var out []Socket
+		for _, s := range socks {
+			for _, w := range ws {
+				if w.sock == s {
+					out = append(out, s)
+				}
+			}
+		}
+		slices.SortFunc(out, func(a, b Socket) int { return int(a.Inode) - int(b.Inode) })
+		return out
+	}
+	a, b := mine(compat), mine(perFamily)
+	if len(a) == 0 || !slices.Equal(a, b) {
+		t.Errorf("TCPDIAG_GETSOCK: %+v\nper family: %+v", a, b)
+	}
+}
+
 func TestListProcNet(t *testing.T) {
 	ws := openSockets(t)
 	got, err := ListProcNet(context.Background(), "/proc")

@@ -302,6 +302,9 @@ func (r *report) buildPlan(moves []*move) (*plan, error) {
 	for _, l := range envLines {
 		p.lines[l.at] = r.envLine(l.e, l.m, contents[l.e.file])
 	}
+	if err := r.guardWrites(order, exists); err != nil {
+		return nil, err
+	}
 	for _, path := range order {
 		old, err := os.ReadFile(path)
 		if err != nil && !os.IsNotExist(err) {
@@ -315,6 +318,67 @@ func (r *report) buildPlan(moves []*move) (*plan, error) {
 		}
 	}
 	return p, nil
+}
+
+// guardWrites refuses to write outside the project's directory tree (a
+// compose or env file that is a link to elsewhere, an include from a
+// parent folder) unless --allow-outside, and anything that is not a file
+// this run read, except a new .env in the project directory.
+func (r *report) guardWrites(paths []string, exists map[string]bool) error {
+	read := map[string]bool{}
+	for _, f := range append(slices.Clone(r.proj.ComposeFiles), r.proj.EnvFiles...) {
+		read[f] = true
+	}
+	for _, b := range r.proj.Bindings {
+		for _, s := range b.Sources {
+			read[s.File] = true
+			if s.Variable != nil && s.Variable.File != "" {
+				read[s.Variable.File] = true
+			}
+		}
+	}
+	for _, path := range paths {
+		if exists[path] && !read[path] {
+			return fmt.Errorf("%s was not read by this run: not written", path)
+		}
+		if !exists[path] && filepath.Dir(path) != r.proj.WorkingDir {
+			return fmt.Errorf("%s does not exist and is not the project's .env: not created", path)
+		}
+		if err := r.insideProject(path, exists[path]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// insideProject refuses path when it resolves (through links) outside the
+// project directory, unless --allow-outside.
+func (r *report) insideProject(path string, exists bool) error {
+	if r.opts.allowOutside {
+		return nil
+	}
+	root, err := filepath.EvalSymlinks(r.proj.WorkingDir)
+	if err != nil {
+		return fmt.Errorf("resolving the project directory: %w", err)
+	}
+	real := path
+	if exists {
+		real, err = filepath.EvalSymlinks(path)
+	} else {
+		real, err = filepath.EvalSymlinks(filepath.Dir(path))
+		real = filepath.Join(real, filepath.Base(path))
+	}
+	if err != nil {
+		return fmt.Errorf("resolving %s: %w", path, err)
+	}
+	if rel, err := filepath.Rel(root, real); err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		shown := r.rel(path)
+		if real != path {
+			shown += " (" + real + ")"
+		}
+		return fmt.Errorf("%s is outside the project directory %s: not written (--allow-outside writes it)", shown, root)
+	}
+	return nil
 }
 
 // envLine says where a variable was set, at its value in the env file

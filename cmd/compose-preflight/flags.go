@@ -22,6 +22,8 @@ type options struct {
 	fix      bool
 	dryRun   bool
 	override string
+	// allowOutside lets --fix write files outside the project directory.
+	allowOutside bool
 	// engine is auto, off or required; engineTimeout bounds the engine call.
 	engine        string
 	engineTimeout time.Duration
@@ -48,6 +50,7 @@ func checkFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "strict", Usage: "fail on warnings too"},
 		&cli.BoolFlag{Name: "fix", Usage: "move each conflicting port to the nearest free one, in the file or .env variable that defines it"},
 		&cli.BoolFlag{Name: "dry-run", Usage: "print the diff --fix would write, and write nothing"},
+		&cli.BoolFlag{Name: "allow-outside", Usage: "with --fix: also write compose and env files outside the project directory (links, includes from parent folders)"},
 		&cli.StringFlag{Name: "override", Usage: "with --fix: leave the project's files alone and write the moved ports into override `FILE` (ports: !override)"},
 		&cli.StringFlag{Name: "engine", Value: "auto", Usage: "ask the Docker engine which containers hold ports: `MODE` auto (warn when none answers), off, or required (exit 2 when none answers)"},
 		&cli.DurationFlag{Name: "engine-timeout", Value: engine.DefaultTimeout, Usage: "how long to wait for the Docker engine"},
@@ -79,6 +82,7 @@ func optionsFrom(c *cli.Context, sio stdio) (options, error) {
 	}
 	o.engine, o.engineTimeout = c.String("engine"), c.Duration("engine-timeout")
 	o.fix, o.dryRun, o.override = c.Bool("fix"), c.Bool("dry-run"), c.String("override")
+	o.allowOutside = c.Bool("allow-outside")
 	if o.override != "" && !o.fix && !o.dryRun {
 		return o, usageError("--override goes with --fix (or --dry-run)")
 	}

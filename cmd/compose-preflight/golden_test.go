@@ -14,6 +14,22 @@ import (
 	"github.com/compose-preflight/compose-preflight/internal/netnstest"
 )
 
+// moveOutside moves dir/name to dir/../outside/name and leaves a symbolic
+// link in its place: a project file that lives outside the project.
+func moveOutside(t *testing.T, dir, name string) {
+	t.Helper()
+	out := filepath.Join(filepath.Dir(dir), "outside")
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(filepath.Join(dir, name), filepath.Join(out, name)); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join("..", "outside", name), filepath.Join(dir, name)); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // changedFiles diffs the project copy in dir against the fixture in orig:
 // what a --fix run wrote, byte for byte.
 func changedFiles(t *testing.T, orig, dir string) string {
@@ -24,11 +40,14 @@ func changedFiles(t *testing.T, orig, dir string) string {
 			return err
 		}
 		rel, _ := filepath.Rel(dir, path)
+		if d.Type()&fs.ModeSymlink != 0 {
+			rel += " (a link, still)" // ReadFile follows it: the target's change shows
+		}
 		after, err := os.ReadFile(path)
 		if err != nil {
 			return err
 		}
-		before, err := os.ReadFile(filepath.Join(orig, rel))
+		before, err := os.ReadFile(filepath.Join(orig, strings.TrimSuffix(rel, " (a link, still)")))
 		if err != nil && !os.IsNotExist(err) {
 			return err
 		}
@@ -53,6 +72,7 @@ func changedFiles(t *testing.T, orig, dir string) string {
 //	engine: tcp FILE             the same engine, reached over tcp://127.0.0.1:2375 (remote)
 //	engine: absent               DOCKER_HOST names a socket nobody listens on
 //	container: yes               the run looks as if it were inside a container (/.dockerenv)
+//	outside: FILE                FILE is moved out of the project (to ../outside/) and linked back
 //
 // Without an engine line the case runs with --engine=off, so that no
 // engine on the test machine (or its absence) shows in the output.
@@ -66,6 +86,7 @@ type goldenCase struct {
 	engine    string
 	holder    []string
 	container bool
+	outside   []string
 }
 
 func readCase(t *testing.T, path string) goldenCase {
@@ -92,6 +113,8 @@ func readCase(t *testing.T, path string) goldenCase {
 			c.env = append(c.env, val)
 		case "engine":
 			c.engine = val
+		case "outside":
+			c.outside = append(c.outside, val)
 		case "container":
 			c.container = val == "yes"
 		case "holder":
@@ -137,6 +160,9 @@ func TestGolden(t *testing.T) {
 			default:
 				c.env = append(c.env, "DOCKER_HOST="+serveEngine(t, "unix", filepath.Join(dir, c.engine)))
 			}
+			for _, f := range c.outside {
+				moveOutside(t, abs, f)
+			}
 			root := t.TempDir()
 			if c.container {
 				if err := os.WriteFile(filepath.Join(root, ".dockerenv"), nil, 0o644); err != nil {
@@ -154,7 +180,7 @@ func TestGolden(t *testing.T) {
 			}
 			got.WriteString("exit: " + strconv.Itoa(code) + "\n")
 			got.WriteString(changedFiles(t, dir, abs))
-			text := normalise(got.String(), abs)
+			text := strings.ReplaceAll(normalise(got.String(), abs), filepath.Dir(abs), "$ROOT")
 			golden := filepath.Join(dir, "want.golden")
 			if *update {
 				if err := os.WriteFile(golden, []byte(text), 0o644); err != nil {

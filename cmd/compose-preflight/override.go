@@ -44,6 +44,9 @@ func (r *report) runOverride(ctx context.Context, w io.Writer, path string, dryR
 		return exitUsage, &exitError{code: exitUsage, err: fmt.Errorf("reading %s: %w", path, err)}
 	}
 	exists := err == nil
+	if err := r.insideProject(path, exists); err != nil {
+		return exitConflict, &exitError{code: exitConflict, err: fmt.Errorf("nothing written: %w", err)}
+	}
 	lists := r.overridePorts(moved)
 	out, err := mergeOverride(old, lists)
 	if err != nil {

@@ -32,7 +32,7 @@ type options struct {
 	staticReason string
 }
 
-var formats = []string{"text", "json", "github"}
+var formats = []string{"text", "json", "github", "sarif"}
 
 // checkFlags mirror docker compose's own where they overlap, so a command
 // line can be copied between the two.
@@ -43,7 +43,7 @@ func checkFlags() []cli.Flag {
 		&cli.StringFlag{Name: "project-directory", Usage: "project `DIR` (default: the first compose file's directory)"},
 		&cli.StringSliceFlag{Name: "env-file", Usage: "environment `FILE` for interpolation (repeatable; default: .env)"},
 		&cli.StringSliceFlag{Name: "profile", Usage: "enable `PROFILE` (repeatable; default: COMPOSE_PROFILES)"},
-		&cli.StringFlag{Name: "format", Value: "text", Usage: "output `FORMAT`: text, json or github"},
+		&cli.StringFlag{Name: "format", Value: "text", Usage: "output `FORMAT`: text, json, github (workflow annotations) or sarif"},
 		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only problems"},
 		&cli.BoolFlag{Name: "static", Usage: "check only what the files say: no host sockets (for CI)"},
 		&cli.BoolFlag{Name: "host", Usage: "check this machine's sockets even when CI=true"},

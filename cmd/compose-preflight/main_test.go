@@ -120,11 +120,15 @@ func baseEnv(t *testing.T) []string {
 	return []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}
 }
 
-var pidRE = regexp.MustCompile(`(pid"?:? ?)\d+`)
+var (
+	pidRE     = regexp.MustCompile(`(pid"?:? ?)\d+`)
+	versionRE = regexp.MustCompile(`("name": "compose-preflight",\s*"version": )"[^"]*"`)
+)
 
 // normalise hides what changes from run to run: pids and temp paths.
 func normalise(s, dir string) string {
 	s = strings.ReplaceAll(s, dir, "$DIR")
 	s = regexp.MustCompile(`/[^ "]*/(devserver|docker-proxy)`).ReplaceAllString(s, "$$TMP/$1")
+	s = versionRE.ReplaceAllString(s, `${1}"VERSION"`)
 	return pidRE.ReplaceAllString(s, "${1}PID")
 }

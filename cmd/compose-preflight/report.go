@@ -47,6 +47,8 @@ func (r *report) write(w io.Writer) error {
 		return r.writeJSON(w)
 	case "github":
 		return r.writeGitHub(w)
+	case "sarif":
+		return r.writeSARIF(w)
 	}
 	return r.writeText(w)
 }

@@ -61,6 +61,16 @@ func (b Binding) String() string {
 	return b.HostAddr() + ":" + b.PortText() + "/" + b.Protocol
 }
 
+// BindAddrs are the addresses the engine binds for b: 0.0.0.0 and [::]
+// when b has no host IP, else the host IP.
+func (b Binding) BindAddrs() []netip.Addr {
+	var out []netip.Addr
+	for _, e := range b.endpoints() {
+		out = append(out, e.addr)
+	}
+	return out
+}
+
 // endpoints are the concrete addresses the engine binds for b: Docker binds
 // both wildcards, each IPv6 one with IPV6_V6ONLY set, when no host IP is
 // given (moby osallocator_linux.go).

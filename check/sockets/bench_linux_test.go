@@ -54,6 +54,9 @@ func benchList(b *testing.B, list func(context.Context) ([]Socket, error)) {
 
 func BenchmarkListNetlink(b *testing.B) { benchList(b, ListNetlink) }
 
+// BenchmarkListListening is the check's hot path: listeners and UDP only.
+func BenchmarkListListening(b *testing.B) { benchList(b, ListListening) }
+
 func BenchmarkListProcNet(b *testing.B) {
 	benchList(b, func(ctx context.Context) ([]Socket, error) { return ListProcNet(ctx, "/proc") })
 }
@@ -109,14 +112,15 @@ func BenchmarkOwners(b *testing.B) {
 }
 
 // BenchmarkInventoryAndOwner is what a check costs when one port conflicts:
-// List, then the owner of the conflicting socket (held by a small process).
+// ListListening (the hot path), then the owner of the conflicting socket
+// (held by a small process).
 func BenchmarkInventoryAndOwner(b *testing.B) {
 	startLoad(b)
 	h := startHelper(b, "hold", nil, nil, "hold")
 	holdPort, _ := strconv.Atoi(strings.Fields(h.line)[0])
 	ctx := context.Background()
 	for b.Loop() {
-		socks, err := List(ctx)
+		socks, err := ListListening(ctx)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -35,7 +35,11 @@ const (
 	// research/sockets.md §1.4), a price worth paying for the bound-only
 	// sockets nothing else shows. Older kernels ignore bit 13.
 	tcpStates = 1<<tcpListen | 1<<tcpBoundInact
-	udpStates = 0xffffffff
+	// tcpListenOnly skips the established hash walk entirely: well under a
+	// millisecond whatever the number of connections.
+	tcpListenOnly = 1 << tcpListen
+	tcpBoundOnly  = 1 << tcpBoundInact
+	udpStates     = 0xffffffff
 
 	recvBufLen = 64 << 10 // the kernel caps a dump datagram at 32 KiB
 )
@@ -48,6 +52,37 @@ const (
 // also walk its bind and established hashes, a cost that grows with the
 // number of connections on the host (research/sockets.md §1.4).
 func ListNetlink(ctx context.Context) ([]Socket, error) {
+	return listNetlink(ctx, tcpStates, true)
+}
+
+// ListListening is the fast half of ListNetlink: TCP listeners and bound
+// UDP sockets, without the bound-only TCP sockets whose dump walks the
+// established hash (milliseconds under load). A check asks ListBound only
+// when a bind probe finds a port busy that this list does not explain.
+// Without netlink it reads /proc/net, which shows the same.
+func ListListening(ctx context.Context) ([]Socket, error) {
+	socks, nlErr := listNetlink(ctx, tcpListenOnly, true)
+	if nlErr == nil {
+		return socks, nil
+	}
+	if ctx.Err() != nil {
+		return nil, nlErr
+	}
+	socks, err := ListProcNet(ctx, hostProc())
+	if err != nil {
+		return nil, fmt.Errorf("list sockets: %w", errors.Join(nlErr, err))
+	}
+	return socks, nil
+}
+
+// ListBound lists the TCP sockets that are bound but not listening (Linux
+// 6.8 and later report them; older kernels, none). They block a bind as a
+// listener does, and only netlink shows them.
+func ListBound(ctx context.Context) ([]Socket, error) {
+	return listNetlink(ctx, tcpBoundOnly, false)
+}
+
+func listNetlink(ctx context.Context, tcpStates uint32, udp bool) ([]Socket, error) {
 	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, unix.NETLINK_SOCK_DIAG)
 	if err != nil {
 		return nil, fmt.Errorf("open netlink sock_diag socket: %w", err)
@@ -94,6 +129,9 @@ func ListNetlink(ctx context.Context) ([]Socket, error) {
 		}
 	}
 	for _, family := range []uint8{unix.AF_INET, unix.AF_INET6} {
+		if !udp {
+			break
+		}
 		seq++
 		part, err := dump(diagRequest(seq, family, unix.IPPROTO_UDP, udpStates), unix.IPPROTO_UDP)
 		if err != nil {

@@ -7,12 +7,15 @@ import (
 	"flag"
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -37,6 +40,10 @@ func hold(spec string) int {
 		var c interface{ Close() error }
 		var err error
 		switch {
+		case network == "bound4":
+			c, err = boundOnly(addr)
+		case network == "client4":
+			c, err = clientFrom(addr)
 		case strings.HasPrefix(network, "udp"):
 			c, err = net.ListenPacket(network, addr)
 		default:
@@ -54,6 +61,66 @@ func hold(spec string) int {
 		c.Close()
 	}
 	return 0
+}
+
+// fdCloser closes a raw socket.
+type fdCloser int
+
+func (f fdCloser) Close() error { return unix.Close(int(f)) }
+
+// boundOnly binds a TCP socket to addr without listening: invisible to
+// /proc/net and ss -l, yet in the way of the engine's bind.
+func boundOnly(addr string) (interface{ Close() error }, error) {
+	ap, err := netip.ParseAddrPort(addr)
+	if err != nil {
+		return nil, err
+	}
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	if err := unix.Bind(fd, &unix.SockaddrInet4{Addr: ap.Addr().As4(), Port: int(ap.Port())}); err != nil {
+		unix.Close(fd)
+		return nil, err
+	}
+	return fdCloser(fd), nil
+}
+
+// clientFrom opens an outgoing connection whose local end is addr: a
+// client socket that blocks a listener on that port (even with
+// SO_REUSEADDR) while no socket listens there.
+func clientFrom(addr string) (interface{ Close() error }, error) {
+	local, err := net.ResolveTCPAddr("tcp4", addr)
+	if err != nil {
+		return nil, err
+	}
+	l, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	d := net.Dialer{LocalAddr: local}
+	c, err := d.Dial("tcp4", l.Addr().String())
+	if err != nil {
+		l.Close()
+		return nil, err
+	}
+	s, err := l.Accept()
+	if err != nil {
+		return nil, err
+	}
+	// The listener goes; the accepted end stays on the listener's port,
+	// the client end on addr.
+	l.Close()
+	return closers{c, s}, nil
+}
+
+type closers []interface{ Close() error }
+
+func (cs closers) Close() error {
+	for _, c := range cs {
+		c.Close()
+	}
+	return nil
 }
 
 // startHolder runs the test binary as a process holding the sockets in

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"runtime"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -57,11 +58,12 @@ func preflight(ctx context.Context, o options, sio stdio) (int, error) {
 			notes = append(notes, check.Finding{Kind: check.KindInContainer, Severity: check.Warning, Binding: -1, Other: -1,
 				Detail: fmt.Sprintf("running inside a container (%s): its sockets are not the host's, so only the engine's published ports were checked", why)})
 		default:
-			socks, err := sockets.List(ctx)
+			socks, err := sockets.ListListening(ctx)
 			if err != nil {
 				return exitUsage, &exitError{code: exitUsage, err: fmt.Errorf("listing this host's sockets: %w", err)}
 			}
-			in.Sockets = socks
+			// Non-nil even when empty: nil means "this host is not checked".
+			in.Sockets = append(make([]sockets.Socket, 0, len(socks)), socks...)
 			if in.Containers != nil {
 				r.checked = "this host and its Docker engine"
 			}
@@ -75,6 +77,11 @@ func preflight(ctx context.Context, o options, sio stdio) (int, error) {
 		}
 	}
 	r.findings = check.Find(in)
+	if in.Sockets != nil {
+		if r.findings, err = probeUnexplained(ctx, &in, r.findings); err != nil {
+			return exitUsage, &exitError{code: exitUsage, err: err}
+		}
+	}
 	if err := attachOwners(ctx, r.findings); err != nil {
 		return exitUsage, &exitError{code: exitUsage, err: err}
 	}
@@ -140,6 +147,63 @@ func askEngine(ctx context.Context, o options, sio stdio, in *check.Input) (engi
 	}
 	return ep, ep.Remote, &check.Finding{Kind: check.KindEngineUnreachable, Severity: check.Warning, Binding: -1, Other: -1,
 		Detail: err.Error() + "; ports held by containers were not checked (--engine=off hides this)"}, nil
+}
+
+// probeUnexplained asks the kernel, with a bind probe per address, about
+// every fixed port the socket table found free. The table of listeners is
+// cheap; the TCP sockets that are bound but not listening cost a walk of
+// the kernel's connection tables, so they are listed only when a probe
+// finds a port busy that the table does not explain. What stays
+// unexplained (an outgoing connection from that port, a socket of another
+// kind) is still reported: the engine's bind would fail the same way.
+func probeUnexplained(ctx context.Context, in *check.Input, fs []check.Finding) ([]check.Finding, error) {
+	explained := map[int]bool{}
+	for _, f := range fs {
+		if f.Kind == check.KindInUse || f.Kind == check.KindShadowed {
+			explained[f.Binding] = true
+		}
+	}
+	busy := map[int]netip.Addr{}
+	for i, b := range in.Bindings {
+		if explained[i] || b.IsRange() || (b.Protocol != "tcp" && b.Protocol != "udp") {
+			continue
+		}
+		for _, a := range b.BindAddrs() {
+			if sockets.Probe(b.Protocol, a, b.Published).Status == sockets.Busy {
+				busy[i] = a
+				break
+			}
+		}
+	}
+	if len(busy) == 0 {
+		return fs, nil
+	}
+	bound, err := sockets.ListBound(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("listing bound TCP sockets: %w", err)
+	}
+	if len(bound) > 0 {
+		in.Sockets = append(in.Sockets, bound...)
+		fs = check.Find(*in)
+	}
+	for _, f := range fs {
+		if f.Kind == check.KindInUse || f.Kind == check.KindShadowed {
+			delete(busy, f.Binding)
+		}
+	}
+	for i, a := range busy {
+		b := in.Bindings[i]
+		fs = append(fs, check.Finding{Kind: check.KindInUse, Severity: check.Error, Binding: i, Other: -1, Service: b.Service, Port: b.Published,
+			Detail: fmt.Sprintf("this host refuses a bind of %s, yet no listening socket holds it: an outgoing connection from port %d, or a socket this user cannot list, is in the way",
+				sockAddr(a, b.Published, b.Protocol), b.Published)})
+	}
+	sort.SliceStable(fs, func(a, b int) bool {
+		if fs[a].Binding != fs[b].Binding {
+			return fs[a].Binding < fs[b].Binding
+		}
+		return fs[a].Severity > fs[b].Severity
+	})
+	return fs, nil
 }
 
 // checkBindings turns compose's bindings into check's plain values.

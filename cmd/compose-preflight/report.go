@@ -168,6 +168,9 @@ func (r *report) message(f check.Finding) string {
 	lead := fmt.Sprintf("service %q publishes %s", b.Service, b)
 	switch f.Kind {
 	case check.KindInUse:
+		if len(f.Holders) == 0 {
+			return lead + ", but " + f.Detail
+		}
 		var parts []string
 		for _, h := range f.Holders {
 			parts = append(parts, holderText(h))

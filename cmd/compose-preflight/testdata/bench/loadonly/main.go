@@ -12,7 +12,7 @@ import (
 )
 
 func main() {
-	opts, err := cli.NewProjectOptions(os.Args[1:],
+	opts, err := cli.NewProjectOptions(os.Args[1:], // compose files, as -f would give them
 		cli.WithOsEnv,
 		cli.WithDotEnv,
 		cli.WithConfigFileEnv,

@@ -2,9 +2,11 @@ package main
 
 import (
 	"fmt"
+	"os"
 
 	"github.com/compose-preflight/compose-preflight/check"
 	"github.com/compose-preflight/compose-preflight/compose"
+	"github.com/compose-preflight/compose-preflight/compose/rewrite"
 )
 
 // The JSON report (schema 1). Field names follow the compose
@@ -93,7 +95,11 @@ func jsonVar(v *compose.Variable) *jsonVariable {
 	if v == nil {
 		return nil
 	}
-	return &jsonVariable{Name: v.Name, Origin: v.Origin, File: v.File, Line: v.Line, Column: v.Column, Default: v.Default}
+	jv := &jsonVariable{Name: v.Name, Origin: v.Origin, File: v.File, Default: v.Default}
+	if v.Origin == compose.OriginEnvFile {
+		jv.Line, jv.Column = varPos(v)
+	}
+	return jv
 }
 
 func (r *report) jsonReport() jsonReport {
@@ -149,11 +155,23 @@ func (r *report) jsonReport() jsonReport {
 	return rep
 }
 
+// varPos is where a variable's value is in its env file (what to change),
+// or where compose found its definition when the file cannot be re-read.
+func varPos(v *compose.Variable) (line, col int) {
+	if src, err := os.ReadFile(v.File); err == nil {
+		if l, c, ok := rewrite.EnvValuePos(src, v.Name); ok {
+			return l, c
+		}
+	}
+	return v.Line, v.Column
+}
+
 // variableText says where a port's variable is set.
 func (r *report) variableText(v *compose.Variable) string {
 	switch v.Origin {
 	case compose.OriginEnvFile:
-		return fmt.Sprintf("%s, set at %s:%d:%d", v.Name, r.rel(v.File), v.Line, v.Column)
+		line, col := varPos(v)
+		return fmt.Sprintf("%s, set at %s:%d:%d", v.Name, r.rel(v.File), line, col)
 	case compose.OriginShell:
 		return fmt.Sprintf("%s, set in the shell environment", v.Name)
 	}

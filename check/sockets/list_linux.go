@@ -15,7 +15,14 @@ import (
 // seccomp sandbox, a kernel without inet_diag or udp_diag), reads /proc/net
 // instead, which misses bound-only TCP sockets and IPV6_V6ONLY.
 func List(ctx context.Context) ([]Socket, error) {
-	socks, nlErr := ListNetlink(ctx)
+	return orProcNet(ctx, ListNetlink)
+}
+
+// orProcNet runs a netlink listing and, when netlink is not available (a
+// seccomp sandbox, a kernel without inet_diag or udp_diag), reads
+// /proc/net instead.
+func orProcNet(ctx context.Context, list func(context.Context) ([]Socket, error)) ([]Socket, error) {
+	socks, nlErr := list(ctx)
 	if nlErr == nil {
 		return socks, nil
 	}

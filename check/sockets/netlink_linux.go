@@ -61,18 +61,9 @@ func ListNetlink(ctx context.Context) ([]Socket, error) {
 // when a bind probe finds a port busy that this list does not explain.
 // Without netlink it reads /proc/net, which shows the same.
 func ListListening(ctx context.Context) ([]Socket, error) {
-	socks, nlErr := listNetlink(ctx, tcpListenOnly, true)
-	if nlErr == nil {
-		return socks, nil
-	}
-	if ctx.Err() != nil {
-		return nil, nlErr
-	}
-	socks, err := ListProcNet(ctx, hostProc())
-	if err != nil {
-		return nil, fmt.Errorf("list sockets: %w", errors.Join(nlErr, err))
-	}
-	return socks, nil
+	return orProcNet(ctx, func(ctx context.Context) ([]Socket, error) {
+		return listNetlink(ctx, tcpListenOnly, true)
+	})
 }
 
 // ListBound lists the TCP sockets that are bound but not listening (Linux

@@ -21,81 +21,39 @@ import (
 func preflight(ctx context.Context, o options, sio stdio) (int, error) {
 	proj, err := compose.Load(ctx, o.load)
 	if err != nil {
-		return exitUsage, &exitError{code: exitUsage, err: err}
+		return exitUsage, loadError(err)
 	}
 	bindings, err := checkBindings(proj)
 	if err != nil {
-		return exitUsage, &exitError{code: exitUsage, err: err}
+		return exitUsage, loadError(err)
 	}
 	host, err := check.ReadHost("/proc")
 	if err != nil {
-		return exitUsage, &exitError{code: exitUsage, err: fmt.Errorf("reading the host's port ranges: %w", err)}
+		return exitUsage, loadError(fmt.Errorf("reading the host's port ranges: %w", err))
 	}
 	in := check.Input{Bindings: bindings, Host: host, Project: proj.Name}
-	r := &report{proj: proj, opts: o, checked: "this host"}
-	var notes []check.Finding // run-level warnings
-	if o.static {
-		r.checked = "the files only"
-		if o.staticReason != "" {
-			fmt.Fprintln(sio.stderr, "compose-preflight:", o.staticReason)
-		}
-	} else {
-		ep, remote, note, err := askEngine(ctx, o, sio, &in)
-		if err != nil {
-			return exitUsage, &exitError{code: exitUsage, err: err}
-		}
-		if note != nil {
-			notes = append(notes, *note)
-		}
-		inside, why := engine.InContainer(sio.root)
-		switch {
-		case remote && in.Containers == nil:
-			r.checked = "the files only (the remote engine did not answer)"
-		case remote:
-			r.checked = fmt.Sprintf("the engine at %s (%s)", ep.Host, ep.Source)
-		case inside && in.Containers != nil:
-			r.checked = "the engine only"
-			notes = append(notes, check.Finding{Kind: check.KindInContainer, Severity: check.Warning, Binding: -1, Other: -1,
-				Detail: fmt.Sprintf("running inside a container (%s): its sockets are not the host's, so only the engine's published ports were checked", why)})
-		default:
-			socks, err := sockets.ListListening(ctx)
-			if err != nil {
-				return exitUsage, &exitError{code: exitUsage, err: fmt.Errorf("listing this host's sockets: %w", err)}
-			}
-			// Non-nil even when empty: nil means "this host is not checked".
-			in.Sockets = append(make([]sockets.Socket, 0, len(socks)), socks...)
-			if in.Containers != nil {
-				r.checked = "this host and its Docker engine"
-			}
-			if inside {
-				// No engine to rely on: this container's own sockets are the
-				// best there is (the host's, with --network host).
-				r.checked = "this container's sockets"
-				notes = append(notes, check.Finding{Kind: check.KindInContainer, Severity: check.Warning, Binding: -1, Other: -1,
-					Detail: fmt.Sprintf("running inside a container (%s) with no engine to ask: only this container's own sockets were checked, which are the host's only with --network host", why)})
-			}
-		}
+	r := &report{proj: proj, opts: o, in: &in}
+	notes, err := r.gather(ctx, sio)
+	if err != nil {
+		return exitUsage, loadError(err)
 	}
 	r.findings = check.Find(in)
 	if in.Sockets != nil {
 		if r.findings, err = probeUnexplained(ctx, &in, r.findings); err != nil {
-			return exitUsage, &exitError{code: exitUsage, err: err}
+			return exitUsage, loadError(err)
 		}
-	}
-	if err := attachOwners(ctx, r.findings); err != nil {
-		return exitUsage, &exitError{code: exitUsage, err: err}
-	}
-	r.findings = check.Attribute(r.findings, &in)
-	r.findings = append(r.findings, networkModeFindings(proj)...)
-	r.findings = append(r.findings, notes...)
-	if in.Sockets != nil {
 		// Picks are confirmed by a bind probe only when this host is the
 		// one checked (not --static, a remote engine, or in a container).
 		r.probe = func(proto string, addr netip.Addr, port uint16) bool {
 			return sockets.Probe(proto, addr, port).Status == sockets.Free
 		}
 	}
-	r.in = &in
+	if err := attachOwners(ctx, r.findings); err != nil {
+		return exitUsage, loadError(err)
+	}
+	r.findings = check.Attribute(r.findings, &in)
+	r.findings = append(r.findings, networkModeFindings(proj)...)
+	r.findings = append(r.findings, notes...)
 	r.next = suggest(&in, r.findings, r.probe)
 	if o.fix || o.dryRun {
 		if !o.dryRun {
@@ -111,9 +69,67 @@ func preflight(ctx context.Context, o options, sio stdio) (int, error) {
 		return r.runFix(ctx, sio.stdout, o.dryRun)
 	}
 	if err := r.write(sio.stdout); err != nil {
-		return exitUsage, &exitError{code: exitUsage, err: err}
+		return exitUsage, loadError(err)
 	}
 	return r.exitCode(), nil
+}
+
+// loadError is an error that ends the run with exit code 2.
+func loadError(err error) error { return &exitError{code: exitUsage, err: err} }
+
+// gather fills the input with what the host and its engine hold, and
+// says what was checked (r.checked). It returns run-level warnings: no
+// engine, or a run inside a container.
+func (r *report) gather(ctx context.Context, sio stdio) ([]check.Finding, error) {
+	in, o := r.in, r.opts
+	r.checked = "this host"
+	if o.static {
+		r.checked = "the files only"
+		if o.staticReason != "" {
+			fmt.Fprintln(sio.stderr, "compose-preflight:", o.staticReason)
+		}
+		return nil, nil
+	}
+	var notes []check.Finding
+	inContainer := func(detail string) {
+		notes = append(notes, check.Finding{Kind: check.KindInContainer, Severity: check.Warning, Binding: -1, Other: -1, Detail: detail})
+	}
+	ep, remote, unreachable, err := askEngine(ctx, o, sio, in)
+	if err != nil {
+		return nil, err
+	}
+	if unreachable != nil {
+		notes = append(notes, *unreachable)
+	}
+	inside, why := engine.InContainer(sio.root)
+	switch {
+	case remote && in.Containers == nil:
+		r.checked = "the files only (the remote engine did not answer)"
+		return notes, nil
+	case remote:
+		r.checked = fmt.Sprintf("the engine at %s (%s)", ep.Host, ep.Source)
+		return notes, nil
+	case inside && in.Containers != nil:
+		r.checked = "the engine only"
+		inContainer(fmt.Sprintf("running inside a container (%s): its sockets are not the host's, so only the engine's published ports were checked", why))
+		return notes, nil
+	}
+	socks, err := sockets.ListListening(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("listing this host's sockets: %w", err)
+	}
+	// Non-nil even when empty: nil means "this host is not checked".
+	in.Sockets = append(make([]sockets.Socket, 0, len(socks)), socks...)
+	switch {
+	case inside:
+		// No engine to rely on: this container's own sockets are the best
+		// there is (the host's, with --network host).
+		r.checked = "this container's sockets"
+		inContainer(fmt.Sprintf("running inside a container (%s) with no engine to ask: only this container's own sockets were checked, which are the host's only with --network host", why))
+	case in.Containers != nil:
+		r.checked = "this host and its Docker engine"
+	}
+	return notes, nil
 }
 
 // askEngine lists the Docker engine's containers into in.Containers, the

@@ -2,7 +2,6 @@ package compose
 
 import (
 	"fmt"
-	"os"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -28,7 +27,7 @@ type envDef struct {
 // ${VAR} in values with lookup then with earlier keys of the same file, as
 // compose-go does.
 func readEnvFile(path string, lookup func(string) (string, bool)) (*envFile, error) {
-	src, err := os.ReadFile(path)
+	src, err := readFile(path)
 	if err != nil {
 		return nil, err
 	}

@@ -208,7 +208,7 @@ func sources(entries []*portEntry, pc types.ServicePortConfig) []Source {
 		if seen[e.node] {
 			continue
 		}
-		if !slices.ContainsFunc(e.parse(), func(c types.ServicePortConfig) bool { return portKey(c) == want }) {
+		if !e.yields(want) {
 			continue
 		}
 		seen[e.node] = true

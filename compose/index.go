@@ -98,6 +98,10 @@ type portEntry struct {
 	node    *portNode
 	scope   *scope
 	configs []types.ServicePortConfig // parsed; nil when it does not parse
+	// keys are the portKeys of configs. An equal range such as
+	// "1-65535:1-65535" yields 65535 configs, and every one of them is
+	// matched against every entry: a set keeps that linear.
+	keys map[string]bool
 }
 
 type contribution struct {
@@ -107,6 +111,10 @@ type contribution struct {
 
 type index struct {
 	files map[string]*yamlFile
+	// refused are the files readFile would not read (pipes, devices,
+	// oversized files) met while replaying, in order: Load reports the
+	// first before compose-go gets the chance to open it.
+	refused []error
 }
 
 func newIndex() *index { return &index{files: map[string]*yamlFile{}} }
@@ -118,9 +126,12 @@ func (ix *index) file(path string) *yamlFile {
 	}
 	f := &yamlFile{path: path}
 	ix.files[path] = f
-	src, err := os.ReadFile(path)
+	src, err := readFile(path)
 	if err != nil {
 		f.err = err
+		if isRefusal(err) {
+			ix.refused = append(ix.refused, err)
+		}
 		return f
 	}
 	f.src = src
@@ -226,8 +237,22 @@ func resolve(n *yaml.Node, anchors *[]*yaml.Node) *yaml.Node {
 
 // lookup finds key in a mapping, then in its << merge sources, as the YAML
 // library does when decoding (local keys win; earlier merge sources win).
+//
+// Merge sources are aliases, so a hostile file can make the merge graph
+// exponentially larger than the file (a "billion laughs" of merge keys);
+// each mapping is searched once per lookup, which gives the same answer,
+// since a mapping searched again cannot hold the key the first search did
+// not find, in time linear in the file.
 func lookup(m *yaml.Node, key string, anchors *[]*yaml.Node) *yaml.Node {
+	var seen map[*yaml.Node]bool
+	return lookupOnce(m, key, anchors, &seen)
+}
+
+func lookupOnce(m *yaml.Node, key string, anchors *[]*yaml.Node, seen *map[*yaml.Node]bool) *yaml.Node {
 	if m == nil || m.Kind != yaml.MappingNode {
+		return nil
+	}
+	if *seen != nil && (*seen)[m] {
 		return nil
 	}
 	var merges []*yaml.Node
@@ -240,6 +265,13 @@ func lookup(m *yaml.Node, key string, anchors *[]*yaml.Node) *yaml.Node {
 			merges = append(merges, m.Content[i+1])
 		}
 	}
+	if len(merges) == 0 {
+		return nil
+	}
+	if *seen == nil {
+		*seen = map[*yaml.Node]bool{}
+	}
+	(*seen)[m] = true
 	for _, mv := range merges {
 		var local []*yaml.Node
 		src := resolve(mv, &local)
@@ -252,7 +284,7 @@ func lookup(m *yaml.Node, key string, anchors *[]*yaml.Node) *yaml.Node {
 		for _, s := range sources {
 			var path []*yaml.Node
 			path = append(path, local...)
-			if v := lookup(resolve(s, &path), key, &path); v != nil {
+			if v := lookupOnce(resolve(s, &path), key, &path, seen); v != nil {
 				if anchors != nil {
 					*anchors = append(*anchors, path...)
 				}
@@ -264,15 +296,18 @@ func lookup(m *yaml.Node, key string, anchors *[]*yaml.Node) *yaml.Node {
 }
 
 // mappingKeys lists a mapping's own keys in order, followed by keys only
-// present through merge keys.
+// present through merge keys. Each mapping is walked once, for the reason
+// lookup searches each once.
 func mappingKeys(m *yaml.Node) []string {
 	var keys []string
 	seen := map[string]bool{}
+	walked := map[*yaml.Node]bool{}
 	var walk func(m *yaml.Node, depth int)
 	walk = func(m *yaml.Node, depth int) {
-		if m == nil || m.Kind != yaml.MappingNode || depth > maxDepth {
+		if m == nil || m.Kind != yaml.MappingNode || depth > maxDepth || walked[m] {
 			return
 		}
+		walked[m] = true
 		var merges []*yaml.Node
 		for i := 0; i+1 < len(m.Content); i += 2 {
 			k := m.Content[i]
@@ -464,6 +499,9 @@ func (d *docState) includes() {
 				return v, ok
 			})
 			if err != nil {
+				if isRefusal(err) {
+					d.ix.refused = append(d.ix.refused, err)
+				}
 				continue
 			}
 			maps.Copy(fromFiles, ef.vars)
@@ -611,6 +649,18 @@ func (e *portEntry) parse() []types.ServicePortConfig {
 		e.configs = []types.ServicePortConfig{cfg}
 	}
 	return e.configs
+}
+
+// yields reports whether the entry yields a port with the given portKey.
+func (e *portEntry) yields(key string) bool {
+	if e.keys == nil {
+		cfgs := e.parse()
+		e.keys = make(map[string]bool, len(cfgs))
+		for _, c := range cfgs {
+			e.keys[portKey(c)] = true
+		}
+	}
+	return e.keys[key]
 }
 
 // portKey identifies a port the way compose-go's unicity check does, with

@@ -12,6 +12,7 @@
 package compose
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -224,11 +225,22 @@ func (l *loader) load(ctx context.Context) (*Project, error) {
 		cli.WithDefaultProfiles(l.opts.Profiles...),
 		cli.WithName(l.opts.ProjectName),
 		cli.WithoutEnvironmentResolution,
+		// label_file entries are read by checkLabelFiles, which refuses
+		// pipes and devices, instead of by compose-go, which would block
+		cli.WithoutLabelsResolution,
 	)
 	if err != nil {
 		return nil, err
 	}
 	l.po = po
+	// default discovery finds compose.yaml with a stat that a pipe passes
+	for _, f := range po.ConfigPaths {
+		if f != "-" && !isRemote(f) {
+			if err := checkRegular(l.abs(f)); err != nil {
+				return nil, err
+			}
+		}
+	}
 	if len(po.ConfigPaths) == 0 {
 		dir := projectDir
 		if dir == "" {
@@ -236,17 +248,67 @@ func (l *loader) load(ctx context.Context) (*Project, error) {
 		}
 		return nil, &LoadError{Msg: "no compose file found in " + dir + " or any parent directory (looked for " + strings.Join(cli.DefaultFileNames, ", ") + ")"}
 	}
-	tp, err := po.LoadProject(ctx)
+	if err := l.checkReferenced(po); err != nil {
+		return nil, err
+	}
+	tp, err := loadProject(ctx, po)
 	if err != nil {
 		return nil, err
 	}
-	// docker compose up reads every active service's env_file before it
-	// creates a container, and stops when one is missing: a pre-flight check
-	// must fail on the same projects.
+	// docker compose up reads every active service's env_file and
+	// label_file before it creates a container, and stops when one is
+	// missing: a pre-flight check must fail on the same projects.
 	if err := checkServiceEnvFiles(tp); err != nil {
 		return nil, err
 	}
+	if err := checkLabelFiles(tp); err != nil {
+		return nil, err
+	}
 	return l.extract(tp)
+}
+
+// checkReferenced replays the project's include and extends references
+// (with the source index, which reads through readFile) before compose-go
+// opens them, and reports the first referenced file that is a pipe, a
+// device or too large: compose-go reads every file with os.ReadFile, which
+// blocks forever on a pipe and never ends on /dev/zero.
+func (l *loader) checkReferenced(po *cli.ProjectOptions) error {
+	var local []string
+	for _, f := range po.ConfigPaths {
+		if f != "-" && !isRemote(f) {
+			local = append(local, l.abs(f))
+		}
+	}
+	ix := newIndex()
+	root := &scope{dir: l.workingDir(po), env: po.Environment, shell: l.environ}
+	ix.replay(local, root, 0)
+	if len(ix.refused) > 0 {
+		return ix.refused[0]
+	}
+	return nil
+}
+
+// loadProject runs compose-go's load so that a cancelled or expired ctx
+// returns at once. compose-go looks at ctx only between steps, and a read
+// it has started cannot be interrupted; checkFile keeps every file Load
+// knows of from blocking, and this is the last resort for anything else,
+// at the price of leaving the abandoned load to finish on its own.
+func loadProject(ctx context.Context, po *cli.ProjectOptions) (*types.Project, error) {
+	type result struct {
+		p   *types.Project
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		p, err := po.LoadProject(ctx)
+		done <- result{p, err}
+	}()
+	select {
+	case r := <-done:
+		return r.p, r.err
+	case <-ctx.Done():
+		return nil, &LoadError{Msg: "loading the project did not finish: " + ctx.Err().Error(), Err: ctx.Err()}
+	}
 }
 
 // checkServiceEnvFiles does what compose-go's WithServicesEnvironmentResolved
@@ -264,9 +326,9 @@ func checkServiceEnvFiles(tp *types.Project) error {
 				}
 				continue
 			}
-			src, err := os.ReadFile(ef.Path)
+			src, err := readFile(ef.Path)
 			if err != nil {
-				return fmt.Errorf("env file %s: %w", ef.Path, err)
+				return err
 			}
 			if ef.Format != "" && ef.Format != dotenv.DotEnv {
 				continue
@@ -279,17 +341,38 @@ func checkServiceEnvFiles(tp *types.Project) error {
 	return nil
 }
 
+// checkLabelFiles does what compose-go's WithServicesLabelsResolved does
+// with label_file entries, minus building the labels: each file must exist
+// and parse. It reads through readFile, so a pipe or a device given as a
+// label file is refused instead of blocking the load.
+func checkLabelFiles(tp *types.Project) error {
+	for _, name := range slices.Sorted(maps.Keys(tp.Services)) {
+		s := tp.Services[name]
+		files := slices.Clone(s.LabelFiles)
+		for _, h := range s.PreStart {
+			files = append(files, h.LabelFiles...)
+		}
+		for _, lf := range files {
+			if _, err := os.Stat(lf); errors.Is(err, os.ErrNotExist) {
+				return fmt.Errorf("label file %s not found: %w", lf, err)
+			}
+			src, err := readFile(lf)
+			if err != nil {
+				return err
+			}
+			if err := dotenv.ParseWithFormat(bytes.NewReader(src), lf, types.Mapping{}, nil, ""); err != nil {
+				return fmt.Errorf("failed to read %s: %w", lf, err)
+			}
+		}
+	}
+	return nil
+}
+
 // checkRegular fails with a clear message when a file the user named is
-// missing or is not a file.
+// missing, is not a regular file or is too large (see checkFile).
 func checkRegular(path string) error {
-	st, err := os.Stat(path)
-	switch {
-	case errors.Is(err, os.ErrNotExist):
-		return &LoadError{File: path, Msg: "no such file", Err: err}
-	case err != nil:
-		return &LoadError{File: path, Msg: "cannot read: " + err.Error(), Err: err}
-	case st.IsDir():
-		return &LoadError{File: path, Msg: "is a directory, not a file"}
+	if err := checkFile(path); err != nil {
+		return err
 	}
 	f, err := os.Open(path)
 	if err != nil {
@@ -336,6 +419,10 @@ func (l *loader) withEnvFiles(files []string) cli.ProjectOptionsFn {
 		f := filepath.Join(l.workingDir(o), ".env")
 		st, err := os.Stat(f)
 		if err == nil && !st.IsDir() {
+			// compose-go reads it as soon as this option chain runs
+			if err := checkRegular(f); err != nil {
+				return err
+			}
 			o.EnvFiles = []string{f}
 		}
 		return nil

@@ -249,7 +249,6 @@ func fixProject(t *testing.T, bin, corpus string, original map[string][]byte, re
 		t.Errorf("--fix reported %d moves but no file changed:\n%s", len(moved), fix)
 	}
 
-
 	// (d) docker compose's own loader sees the ports the oracle reported,
 	// with only published numbers changed, each change explained by a
 	// "fixed:" line.

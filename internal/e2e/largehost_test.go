@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -134,20 +135,50 @@ func hold(s holdSpec) error {
 // so that a single kill stops them, and each with a parent-death signal so
 // that none outlives a test binary that dies.
 type procGroup struct {
+	mu   sync.Mutex
 	pgid int
 	cmds []*exec.Cmd
 }
 
 func (g *procGroup) start(cmd *exec.Cmd) error {
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pgid: g.pgid, Pdeathsig: syscall.SIGKILL}
+	g.mu.Lock()
+	pgid := g.pgid
+	g.mu.Unlock()
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pgid: pgid, Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		return err
 	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
 	if g.pgid == 0 {
 		g.pgid = cmd.Process.Pid
 	}
 	g.cmds = append(g.cmds, cmd)
 	return nil
+}
+
+// startMany starts n processes made by mk, a few at a time: os/exec holds
+// a lock only around fork, so a few starters overlap their waits for exec
+// (one alone spends most of its time waiting), while more would only
+// queue on a 2-core machine. The group must have its first process.
+func (g *procGroup) startMany(n, workers int, mk func() *exec.Cmd) error {
+	var wg sync.WaitGroup
+	errs := make(chan error, workers)
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < n; i += workers {
+				if err := g.start(mk()); err != nil {
+					errs <- fmt.Errorf("starting process %d of %d: %w", i+1, n, err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	return <-errs
 }
 
 // kill stops every process of the group and reaps them.
@@ -236,7 +267,11 @@ func TestLargeHost(t *testing.T) {
 	}
 
 	g := &procGroup{}
-	t.Cleanup(g.kill)
+	t.Cleanup(func() {
+		start := time.Now()
+		g.kill()
+		t.Logf("stopped %d processes in %v", len(g.cmds), time.Since(start).Round(time.Millisecond))
+	})
 	start := time.Now()
 	for i := 0; i < holders; i++ {
 		// Each holder on its own loopback address (127.0.1.1, 127.0.1.2,
@@ -244,12 +279,9 @@ func TestLargeHost(t *testing.T) {
 		g.startHolder(t, holdSpec{Addr: fmt.Sprintf("127.0.1.%d", i+1), Base: 20000, TCP: tcp, UDP: udp, Pairs: pairs})
 	}
 	socketsUp := time.Since(start)
-	// The rest are plain sleeping processes, started one after the other:
-	// on a 2-core machine a burst of forks would only queue.
-	for i := 0; i < processes-holders-1; i++ {
-		if err := g.start(exec.Command("sleep", "300")); err != nil {
-			t.Fatalf("starting process %d: %v", i+holders, err)
-		}
+	// The rest are plain sleeping processes.
+	if err := g.startMany(processes-holders-1, 4, func() *exec.Cmd { return exec.Command("sleep", "300") }); err != nil {
+		t.Fatal(err)
 	}
 	culprit := g.startHolder(t, holdSpec{Extra: []string{"127.0.0.1:8080"}})
 	setup := time.Since(start)

@@ -162,14 +162,19 @@ func TestGolden(t *testing.T) {
 // the published text: the promise a rewrite relies on.
 func checkSpans(t *testing.T, p *Project) {
 	t.Helper()
+	files := map[string][]byte{}
 	for _, b := range p.Bindings {
 		for _, s := range b.Sources {
 			if !s.Literal {
 				continue
 			}
-			src, err := os.ReadFile(s.File)
-			if err != nil {
-				t.Fatal(err)
+			src, ok := files[s.File]
+			if !ok {
+				var err error
+				if src, err = os.ReadFile(s.File); err != nil {
+					t.Fatal(err)
+				}
+				files[s.File] = src
 			}
 			if s.Offset < 0 || s.End > len(src) || s.Offset >= s.End {
 				t.Errorf("%s: bad span [%d:%d]", s.File, s.Offset, s.End)
@@ -178,7 +183,7 @@ func checkSpans(t *testing.T, p *Project) {
 			text := string(src[s.Offset:s.End])
 			lo, hi, isRange := strings.Cut(text, "-")
 			plo, phi, _ := strings.Cut(b.Published, "-")
-			ok := text == b.Published || (isRange && plo >= lo && phi <= hi) || (isRange && len(plo) > 0 && inRange(plo, lo, hi))
+			ok = text == b.Published || (isRange && plo >= lo && phi <= hi) || (isRange && len(plo) > 0 && inRange(plo, lo, hi))
 			if !ok {
 				t.Errorf("%s [%d:%d] = %q, want the published text %q", s.File, s.Offset, s.End, text, b.Published)
 			}

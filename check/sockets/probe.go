@@ -57,7 +57,11 @@ type ProbeResult struct {
 //
 // It binds one family only (tcp4/udp4 or tcp6/udp6, never Go's dual-stack
 // "tcp"), and an IPv6 socket with IPV6_V6ONLY=1 as Docker does, so that an
-// IPv4 listener does not make a probe of [::] fail. An IPv4-mapped address
+// IPv4 listener does not make a probe of [::] fail. On Unix a TCP probe
+// binds and never listens: bind is where the kernel refuses an address in
+// use, and a socket that never listens does not show in other programs'
+// listener tables, so two checks running at once do not see each other's
+// probes as conflicts. An IPv4-mapped address
 // is probed as the IPv4 address it stands for. Go's listeners set
 // SO_REUSEADDR on Unix and not on Windows, like the engines' binders do.
 func Probe(protocol string, addr netip.Addr, port uint16) ProbeResult {
@@ -83,10 +87,7 @@ func Probe(protocol string, addr netip.Addr, port uint16) ProbeResult {
 	var err error
 	switch protocol {
 	case "tcp":
-		var l net.Listener
-		if l, err = lc.Listen(context.Background(), network, ap); err == nil {
-			l.Close()
-		}
+		err = probeTCP(lc, network, addr, port)
 	case "udp":
 		var c net.PacketConn
 		if c, err = lc.ListenPacket(context.Background(), network, ap); err == nil {

@@ -3,14 +3,18 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/compose-spec/compose-go/v2/dotenv"
 
 	"github.com/compose-preflight/compose-preflight/check"
 	"github.com/compose-preflight/compose-preflight/compose"
@@ -144,6 +148,10 @@ func (r *report) planSources(m *move) {
 					continue
 				}
 				seenVar[v.Name] = true
+				if uses := varRef(v.Name).FindAllStringIndex(s.Text, -1); len(uses) > 1 {
+					m.manual = fmt.Sprintf("%s also sets another part of %q, which would move too: change the published port by hand", v.Name, s.Text)
+					return
+				}
 				switch v.Origin {
 				case compose.OriginShell:
 					m.manual = fmt.Sprintf("%s is set in the shell environment: set %s=%s there", v.Name, v.Name, m.newText())
@@ -172,6 +180,11 @@ func (r *report) planSources(m *move) {
 	if len(m.edits) == 0 && len(m.envs) == 0 {
 		m.manual = "no definition of it was found in the files"
 	}
+}
+
+// varRef matches a use of variable name in compose text: $NAME or ${NAME...}.
+func varRef(name string) *regexp.Regexp {
+	return regexp.MustCompile(`\$\{?` + regexp.QuoteMeta(name) + `([^A-Za-z0-9_]|$)`)
 }
 
 // defaultEnvFile is where a variable that only has a default is set: the
@@ -268,8 +281,17 @@ func (r *report) buildPlan(moves []*move) (*plan, error) {
 				r.rel(e.src.File), e.src.Line, e.src.Column, r.proj.Bindings[m.finding.Binding].Service, m.oldText(), m.newText(), r.reason(m)))
 		}
 		for _, e := range m.envs {
-			if _, err := read(e.file); err != nil {
+			src, err := read(e.file)
+			if err != nil {
 				return nil, err
+			}
+			if v := e.used.Variable; v != nil && v.Origin == compose.OriginEnvFile {
+				// Splice checks the old text of a YAML edit; an env edit is
+				// checked here: the value must still be the one the check saw.
+				vals, err := dotenv.ParseWithLookup(bytes.NewReader(src), func(string) (string, bool) { return "", true })
+				if err != nil || vals[e.key] != v.Value {
+					return nil, fmt.Errorf("%s: %s is not %s as written there (changed since the project was loaded, or built from other variables): not changed", r.rel(e.file), e.key, v.Value)
+				}
 			}
 			k := [2]string{e.file, e.key}
 			if v, dup := envSet[k]; dup && v != m.newText() {
@@ -406,10 +428,31 @@ func (r *report) expected(p *plan) []check.Binding {
 	return out
 }
 
+// setDiff lists the items of a (sorted, with repeats) not matched in b.
+func setDiff(a, b []string) []string {
+	left := map[string]int{}
+	for _, s := range b {
+		left[s]++
+	}
+	var out []string
+	for _, s := range a {
+		if left[s] > 0 {
+			left[s]--
+			continue
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
 func bindingSet(bs []check.Binding) []string {
 	out := make([]string, 0, len(bs))
 	for _, b := range bs {
-		out = append(out, fmt.Sprintf("%s %s->%d/%s x%d", b.Service, b, b.Target, b.Protocol, b.Replicas))
+		s := fmt.Sprintf("service %q %s->%d/%s", b.Service, b, b.Target, b.Protocol)
+		if b.Replicas > 1 {
+			s += fmt.Sprintf(" x%d", b.Replicas)
+		}
+		out = append(out, s)
 	}
 	sort.Strings(out)
 	return out
@@ -422,6 +465,11 @@ func (r *report) runFix(ctx context.Context, w io.Writer, dryRun bool) (int, err
 	p, err := r.buildPlan(moves)
 	if err != nil {
 		return exitConflict, &exitError{code: exitConflict, err: fmt.Errorf("nothing written: %w", err)}
+	}
+	if !dryRun {
+		if p, err = r.applyMoves(ctx, moves); err != nil {
+			return exitConflict, err
+		}
 	}
 	remaining := r.unfixed(p)
 	for _, f := range r.findings {
@@ -442,14 +490,6 @@ func (r *report) runFix(ctx context.Context, w io.Writer, dryRun bool) (int, err
 		}
 		return exitClean, nil
 	}
-	if len(p.changes) > 0 {
-		if err := rewrite.WriteFiles(p.changes); err != nil {
-			return exitConflict, &exitError{code: exitConflict, err: fmt.Errorf("nothing changed: %w", err)}
-		}
-		if err := r.verify(ctx, p, r.opts.load); err != nil {
-			return exitConflict, r.rollback(p, err)
-		}
-	}
 	for _, l := range p.lines {
 		fmt.Fprintln(w, l)
 	}
@@ -467,6 +507,73 @@ func (r *report) runFix(ctx context.Context, w io.Writer, dryRun bool) (int, err
 	}
 	return exitClean, nil
 }
+
+// applyMoves writes the moves and verifies the result. When the project
+// then loads to other ports than planned (a variable that also feeds
+// another field, say), every file is restored and the moves are tried one
+// by one from the original files: each move that works alone and with the
+// ones kept before it is kept, the others are left for a human with the
+// reason. A write error restores everything and ends the run.
+func (r *report) applyMoves(ctx context.Context, moves []*move) (*plan, error) {
+	p, err := r.attempt(ctx, moves)
+	var ve *verifyError
+	if err == nil || !errors.As(err, &ve) {
+		return p, err
+	}
+	var kept []*move
+	for _, m := range moves {
+		if m.manual != "" {
+			continue
+		}
+		trial, err := r.attempt(ctx, append(slices.Clone(kept), m))
+		switch {
+		case errors.As(err, &ve):
+			m.manual = fmt.Sprintf("moving it changes more than this port (%v): change it by hand", ve.err)
+			continue
+		case err != nil:
+			return nil, err
+		}
+		if err := restore(undoOf(trial)); err != nil {
+			return nil, &exitError{code: exitConflict, err: fmt.Errorf("restoring the files after a trial: %w", err)}
+		}
+		kept = append(kept, m)
+	}
+	if p, err = r.attempt(ctx, moves); err != nil { // the kept ones; the rest are manual now
+		return nil, err
+	}
+	return p, nil
+}
+
+// attempt writes the plan of moves and verifies it; a failed verification
+// restores every file and returns a *verifyError.
+func (r *report) attempt(ctx context.Context, moves []*move) (*plan, error) {
+	p, err := r.buildPlan(moves)
+	if err != nil {
+		return nil, &exitError{code: exitConflict, err: fmt.Errorf("nothing written: %w", err)}
+	}
+	if len(p.changes) == 0 {
+		return p, nil
+	}
+	if err := rewrite.WriteFiles(p.changes); err != nil {
+		return nil, &exitError{code: exitConflict, err: fmt.Errorf("nothing changed: %w", err)}
+	}
+	if err := r.verify(ctx, p, r.opts.load); err != nil {
+		if rerr := restore(undoOf(p)); rerr != nil {
+			return nil, &exitError{code: exitConflict, err: fmt.Errorf("%v; and restoring the files failed: %v", err, rerr)}
+		}
+		if ve := (*verifyError)(nil); errors.As(err, &ve) {
+			return nil, err
+		}
+		return nil, &exitError{code: exitConflict, err: fmt.Errorf("every file restored: %w", err)}
+	}
+	return p, nil
+}
+
+// verifyError says the reloaded project is not what a plan promised.
+type verifyError struct{ err error }
+
+func (e *verifyError) Error() string { return e.err.Error() }
+func (e *verifyError) Unwrap() error { return e.err }
 
 // movedBinding reports whether the plan moves binding i.
 func (p *plan) movedBinding(i int) bool {
@@ -489,17 +596,13 @@ func (r *report) unfixed(p *plan) int {
 	return n
 }
 
-// rollback puts every file of p back as it was, after why made the fix
-// wrong, and returns the error that says so.
-func (r *report) rollback(p *plan, why error) error {
+// undoOf is the changes that put every file of p back as it was.
+func undoOf(p *plan) []rewrite.Change {
 	undo := make([]rewrite.Change, len(p.changes))
 	for i, c := range p.changes {
 		undo[i] = rewrite.Change{Path: c.Path, Old: c.New, New: c.Old}
 	}
-	if err := restore(undo); err != nil {
-		return &exitError{code: exitConflict, err: fmt.Errorf("%v; and restoring the files failed: %v", why, err)}
-	}
-	return &exitError{code: exitConflict, err: fmt.Errorf("every file restored: %w", why)}
+	return undo
 }
 
 // restore writes the old contents back; a file the fix created is
@@ -532,7 +635,8 @@ func (r *report) verify(ctx context.Context, p *plan, load compose.Options) erro
 	}
 	want := r.expected(p)
 	if g, w := bindingSet(got), bindingSet(want); !slices.Equal(g, w) {
-		return fmt.Errorf("the project loads to other ports than planned: got %s, want %s", strings.Join(g, ", "), strings.Join(w, ", "))
+		extra, missing := setDiff(g, w), setDiff(w, g)
+		return &verifyError{err: fmt.Errorf("the project loads %s instead of %s", strings.Join(extra, ", "), strings.Join(missing, ", "))}
 	}
 	in := *r.in
 	in.Bindings = got
@@ -542,7 +646,7 @@ func (r *report) verify(ctx context.Context, p *plan, load compose.Options) erro
 		if f.Severity == check.Error && fixable(f.Kind) {
 			for _, m := range p.moved {
 				if slices.Contains(m.bindings, f.Binding) {
-					return fmt.Errorf("service %q still conflicts on %s after the move", f.Service, got[f.Binding])
+					return &verifyError{err: fmt.Errorf("service %q still conflicts on %s after the move", f.Service, got[f.Binding])}
 				}
 			}
 		}

@@ -86,7 +86,10 @@ func (r *report) runOverride(ctx context.Context, w io.Writer, path string, dryR
 			return exitConflict, &exitError{code: exitConflict, err: fmt.Errorf("nothing changed: %w", err)}
 		}
 		if err := r.verify(ctx, p, load); err != nil {
-			return exitConflict, r.rollback(p, err)
+			if rerr := restore(undoOf(p)); rerr != nil {
+				return exitConflict, &exitError{code: exitConflict, err: fmt.Errorf("%v; and restoring the files failed: %v", err, rerr)}
+			}
+			return exitConflict, &exitError{code: exitConflict, err: fmt.Errorf("every file restored: %w", err)}
 		}
 	}
 	for _, l := range p.lines {

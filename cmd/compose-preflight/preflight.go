@@ -23,6 +23,19 @@ func preflight(ctx context.Context, o options, sio stdio) (int, error) {
 	if err != nil {
 		return exitUsage, loadError(err)
 	}
+	if o.fix && !o.dryRun {
+		// The lock is keyed by the project directory, known only once the
+		// project is loaded; what --fix edits must be read under the lock,
+		// so the project is loaded again once it is held.
+		unlock, err := rewrite.Lock(proj.WorkingDir)
+		if err != nil {
+			return exitConflict, &exitError{code: exitConflict, err: err}
+		}
+		defer unlock()
+		if proj, err = compose.Load(ctx, o.load); err != nil {
+			return exitUsage, loadError(err)
+		}
+	}
 	bindings, err := checkBindings(proj)
 	if err != nil {
 		return exitUsage, loadError(err)
@@ -51,18 +64,16 @@ func preflight(ctx context.Context, o options, sio stdio) (int, error) {
 	if err := attachOwners(ctx, r.findings); err != nil {
 		return exitUsage, loadError(err)
 	}
+	if in.Sockets != nil {
+		if r.findings, err = settleHolders(ctx, r.findings); err != nil {
+			return exitUsage, loadError(err)
+		}
+	}
 	r.findings = check.Attribute(r.findings, &in)
 	r.findings = append(r.findings, networkModeFindings(proj)...)
 	r.findings = append(r.findings, notes...)
 	r.next = suggest(&in, r.findings, r.probe)
 	if o.fix || o.dryRun {
-		if !o.dryRun {
-			unlock, err := rewrite.Lock(proj.WorkingDir)
-			if err != nil {
-				return exitConflict, &exitError{code: exitConflict, err: err}
-			}
-			defer unlock()
-		}
 		if o.override != "" {
 			return r.runOverride(ctx, sio.stdout, o.override, o.dryRun)
 		}
@@ -315,6 +326,60 @@ func attachOwners(ctx context.Context, fs []check.Finding) error {
 		}
 	}
 	return nil
+}
+
+// settleHolders drops the holders that were not really there: a socket
+// that no process owns any more and that a second listing no longer shows,
+// and a socket held by compose-preflight itself, which holds ports only
+// for the microseconds of a probe (another check running at the same
+// time, from a hook and a make target). A finding left with no holder
+// goes too.
+func settleHolders(ctx context.Context, fs []check.Finding) ([]check.Finding, error) {
+	var again map[sockets.Socket]bool
+	relist := func() error {
+		if again != nil {
+			return nil
+		}
+		again = map[sockets.Socket]bool{}
+		for _, list := range []func(context.Context) ([]sockets.Socket, error){sockets.ListListening, sockets.ListBound} {
+			socks, err := list(ctx)
+			if err != nil {
+				return fmt.Errorf("listing this host's sockets again: %w", err)
+			}
+			for _, s := range socks {
+				again[s] = true
+			}
+		}
+		return nil
+	}
+	out := fs[:0]
+	for _, f := range fs {
+		if len(f.Holders) == 0 {
+			out = append(out, f)
+			continue
+		}
+		kept := f.Holders[:0]
+		for _, h := range f.Holders {
+			switch {
+			case !h.HasSocket():
+			case h.Owner != nil && (h.Owner.Name == "compose-preflight" || h.Owner.Name == "docker-preflight"):
+				continue
+			case h.Owner == nil:
+				if err := relist(); err != nil {
+					return nil, err
+				}
+				if !again[h.Socket] {
+					continue
+				}
+			}
+			kept = append(kept, h)
+		}
+		if len(kept) > 0 {
+			f.Holders = kept
+			out = append(out, f)
+		}
+	}
+	return out, nil
 }
 
 // suggest picks the nearest free port for each binding with an error

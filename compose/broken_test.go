@@ -11,7 +11,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -59,13 +58,6 @@ func writeHuge(t *testing.T, path string, size int) {
 		b.WriteString("=value\n")
 	}
 	writeFile(t, path, b.String())
-}
-
-func mkfifo(t *testing.T, path string) {
-	t.Helper()
-	if err := syscall.Mkfifo(path, 0o644); err != nil {
-		t.Skipf("mkfifo: %v", err)
-	}
 }
 
 func mkdir(t *testing.T, path string) {

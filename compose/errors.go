@@ -94,8 +94,33 @@ func (l *loader) explain(err error) error {
 			le.display = rel
 		}
 	}
-	le.Msg = oneLine(le.Msg)
+	le.Msg = canonicalCycle(oneLine(le.Msg))
 	return le
+}
+
+// canonicalCycle starts compose-go's extends cycle ("Circular reference:
+// b in f extends a in f extends b in f") at its smallest member: compose-go
+// walks services in map order, so the same cycle would otherwise be told
+// differently from run to run.
+func canonicalCycle(msg string) string {
+	const lead = "Circular reference: "
+	i := strings.Index(msg, lead)
+	if i < 0 {
+		return msg
+	}
+	chain := strings.Split(msg[i+len(lead):], " extends ")
+	if len(chain) < 3 || chain[0] != chain[len(chain)-1] {
+		return msg
+	}
+	cycle := chain[:len(chain)-1]
+	least := 0
+	for j, c := range cycle {
+		if c < cycle[least] {
+			least = j
+		}
+	}
+	rot := append(slices.Clone(cycle[least:]), cycle[:least]...)
+	return msg[:i+len(lead)] + strings.Join(append(rot, rot[0]), " extends ")
 }
 
 // oneLine joins a multi-line message (include cycles are reported on

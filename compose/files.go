@@ -57,29 +57,37 @@ func checkInfo(path string, st fs.FileInfo) error {
 // pipe in between cannot block, and reading stops past MaxFileSize in case
 // the file grows.
 func readFile(path string) ([]byte, error) {
+	b, _, err := readFileInfo(path)
+	return b, err
+}
+
+// readFileInfo is readFile that also returns what the opened file was
+// (its identity, size and modification time), so that a Load can tell
+// whether the file was replaced or changed while it was being read.
+func readFileInfo(path string) ([]byte, fs.FileInfo, error) {
 	if err := checkFile(path); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
-		return nil, &LoadError{File: path, Msg: "cannot read: " + errText(err), Err: err}
+		return nil, nil, &LoadError{File: path, Msg: "cannot read: " + errText(err), Err: err}
 	}
 	defer f.Close()
 	st, err := f.Stat()
 	if err != nil {
-		return nil, &LoadError{File: path, Msg: "cannot read: " + errText(err), Err: err}
+		return nil, nil, &LoadError{File: path, Msg: "cannot read: " + errText(err), Err: err}
 	}
 	if err := checkInfo(path, st); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	b, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
 	if err != nil {
-		return nil, &LoadError{File: path, Msg: "cannot read: " + errText(err), Err: err}
+		return nil, nil, &LoadError{File: path, Msg: "cannot read: " + errText(err), Err: err}
 	}
 	if len(b) > MaxFileSize {
-		return nil, &LoadError{File: path, Msg: fmt.Sprintf("file is larger than the %s limit for a compose or env file", sizeText(MaxFileSize))}
+		return nil, nil, &LoadError{File: path, Msg: fmt.Sprintf("file is larger than the %s limit for a compose or env file", sizeText(MaxFileSize))}
 	}
-	return b, nil
+	return b, st, nil
 }
 
 // fileKind names a non-regular file type for a message.
@@ -111,4 +119,29 @@ func sizeText(n int64) string {
 func isRefusal(err error) bool {
 	var le *LoadError
 	return errors.As(err, &le) && le.File != "" && !errors.Is(err, fs.ErrNotExist)
+}
+
+// stamps remember what each file was when it was first read, to notice a
+// file that another program (another --fix, an editor) replaces while a
+// Load reads the project twice: once through compose-go, once for the
+// source index.
+type stamps map[string]fs.FileInfo
+
+// note records path as it is now, unless it is already recorded.
+func (s stamps) note(path string, st fs.FileInfo) {
+	if _, ok := s[path]; !ok && st != nil {
+		s[path] = st
+	}
+}
+
+// changed names a recorded file that is not the same any more: replaced
+// (a rename over it), resized or modified.
+func (s stamps) changed() (string, bool) {
+	for path, old := range s {
+		st, err := os.Stat(path)
+		if err != nil || !os.SameFile(st, old) || st.Size() != old.Size() || !st.ModTime().Equal(old.ModTime()) {
+			return path, true
+		}
+	}
+	return "", false
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"io/fs"
 	"maps"
 	"os"
 	"path/filepath"
@@ -39,6 +40,7 @@ type yamlFile struct {
 	lineStarts []int // byte offset of each line
 	docs       []*yaml.Node
 	err        error
+	info       fs.FileInfo // the file as it was read
 }
 
 // scope is the context a file is interpreted in: the directory its relative
@@ -126,7 +128,7 @@ func (ix *index) file(path string) *yamlFile {
 	}
 	f := &yamlFile{path: path}
 	ix.files[path] = f
-	src, err := readFile(path)
+	src, st, err := readFileInfo(path)
 	if err != nil {
 		f.err = err
 		if isRefusal(err) {
@@ -135,6 +137,7 @@ func (ix *index) file(path string) *yamlFile {
 		return f
 	}
 	f.src = src
+	f.info = st
 	if bytes.HasPrefix(src, []byte("\ufeff")) {
 		f.bom = 3
 	}

@@ -127,13 +127,28 @@ func Load(ctx context.Context, opts Options) (*Project, error) {
 	if err != nil {
 		return nil, &LoadError{Msg: "cannot resolve the working directory", Err: err}
 	}
-	l := &loader{opts: opts, cwd: cwd, environ: environMap(opts.Environ)}
-	p, err := l.load(ctx)
-	if err != nil {
-		return nil, l.explain(err)
+	// compose-go and the source index each read the files; a file replaced
+	// in between (another --fix renaming over it) would give positions
+	// from one version and ports from another. Such a load is noticed and
+	// done again.
+	for attempt := 1; ; attempt++ {
+		l := &loader{opts: opts, cwd: cwd, environ: environMap(opts.Environ), seen: stamps{}}
+		p, err := l.load(ctx)
+		if err != nil {
+			return nil, l.explain(err)
+		}
+		path, changed := l.seen.changed()
+		if !changed {
+			return p, nil
+		}
+		if attempt == maxLoadAttempts {
+			return nil, &LoadError{File: path, Msg: fmt.Sprintf("changed while it was read, %d times in a row: try again when nothing is writing it", maxLoadAttempts)}
+		}
 	}
-	return p, nil
 }
+
+// maxLoadAttempts bounds the loads of a project whose files keep changing.
+const maxLoadAttempts = 3
 
 // loader holds the state of one Load call.
 type loader struct {
@@ -141,6 +156,8 @@ type loader struct {
 	cwd     string
 	environ map[string]string
 	po      *cli.ProjectOptions
+	// seen is every file as this load first read it.
+	seen stamps
 }
 
 func environMap(environ []string) map[string]string {
@@ -284,6 +301,15 @@ func (l *loader) checkReferenced(po *cli.ProjectOptions) error {
 	ix.replay(local, root, 0)
 	if len(ix.refused) > 0 {
 		return ix.refused[0]
+	}
+	for path, f := range ix.files {
+		l.seen.note(path, f.info)
+	}
+	// env files too, before compose-go reads them
+	for _, f := range po.EnvFiles {
+		if st, err := os.Stat(f); err == nil {
+			l.seen.note(f, st)
+		}
 	}
 	return nil
 }

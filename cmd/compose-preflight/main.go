@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 
+	"github.com/sirupsen/logrus"
 	"github.com/urfave/cli/v2"
 	"golang.org/x/term"
 )
@@ -37,7 +38,19 @@ type stdio struct {
 	root string
 }
 
+// logFormat prints compose-go's log lines (warnings such as "The \"X\"
+// variable is not set") the way this tool prints its own.
+type logFormat struct{}
+
+func (logFormat) Format(e *logrus.Entry) ([]byte, error) {
+	return []byte("compose-preflight: " + e.Level.String() + ": " + e.Message + "\n"), nil
+}
+
 func main() {
+	// compose-go logs through the process-wide logrus logger; its warnings
+	// are docker compose's own and worth showing, in this tool's format.
+	logrus.SetFormatter(logFormat{})
+	logrus.SetOutput(os.Stderr)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	cwd, err := os.Getwd()

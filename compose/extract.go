@@ -105,7 +105,10 @@ func (l *loader) extract(tp *types.Project) (*Project, error) {
 			root.envFiles = append(root.envFiles, ef)
 		}
 	}
-	ix := newIndex()
+	ix := l.ix
+	if ix == nil {
+		ix = newIndex()
+	}
 	var local []string
 	for _, f := range tp.ComposeFiles {
 		if f != "-" {

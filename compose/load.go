@@ -158,6 +158,9 @@ type loader struct {
 	po      *cli.ProjectOptions
 	// seen is every file as this load first read it.
 	seen stamps
+	// ix is the source index, read once (before compose-go, to refuse
+	// pipes and devices) and replayed again for the ports.
+	ix *index
 }
 
 func environMap(environ []string) map[string]string {
@@ -305,6 +308,7 @@ func (l *loader) checkReferenced(po *cli.ProjectOptions) error {
 	for path, f := range ix.files {
 		l.seen.note(path, f.info)
 	}
+	l.ix = ix
 	// env files too, before compose-go reads them
 	for _, f := range po.EnvFiles {
 		if st, err := os.Stat(f); err == nil {

@@ -19,6 +19,11 @@ import (
 // preflight runs one check and writes its report; it returns the exit code.
 // Load errors are returned as exit code 2 with their one-line message.
 func preflight(ctx context.Context, o options, sio stdio) (int, error) {
+	if o.static && o.staticReason != "" {
+		fmt.Fprintln(sio.stderr, "compose-preflight:", o.staticReason)
+	}
+	gathered := make(chan hostView, 1) // buffered: a failed load leaves it unread
+	go func() { gathered <- gatherHost(ctx, o, sio) }()
 	proj, err := compose.Load(ctx, o.load)
 	if err != nil {
 		return exitUsage, loadError(err)
@@ -44,12 +49,13 @@ func preflight(ctx context.Context, o options, sio stdio) (int, error) {
 	if err != nil {
 		return exitUsage, loadError(fmt.Errorf("reading the host's port ranges: %w", err))
 	}
-	in := check.Input{Bindings: bindings, Host: host, Project: proj.Name}
-	r := &report{proj: proj, opts: o, in: &in}
-	notes, err := r.gather(ctx, sio)
-	if err != nil {
-		return exitUsage, loadError(err)
+	view := <-gathered
+	if view.err != nil {
+		return exitUsage, loadError(view.err)
 	}
+	in := check.Input{Bindings: bindings, Host: host, Project: proj.Name, Sockets: view.sockets, Containers: view.containers}
+	r := &report{proj: proj, opts: o, in: &in, checked: view.checked}
+	notes := view.notes
 	r.findings = check.Find(in)
 	if in.Sockets != nil {
 		if r.findings, err = probeUnexplained(ctx, &in, r.findings); err != nil {
@@ -88,59 +94,67 @@ func preflight(ctx context.Context, o options, sio stdio) (int, error) {
 // loadError is an error that ends the run with exit code 2.
 func loadError(err error) error { return &exitError{code: exitUsage, err: err} }
 
-// gather fills the input with what the host and its engine hold, and
-// says what was checked (r.checked). It returns run-level warnings: no
-// engine, or a run inside a container.
-func (r *report) gather(ctx context.Context, sio stdio) ([]check.Finding, error) {
-	in, o := r.in, r.opts
-	r.checked = "this host"
+// hostView is what the host and its engine hold, and what was checked.
+type hostView struct {
+	checked    string
+	notes      []check.Finding // run-level warnings: no engine, in a container
+	sockets    []sockets.Socket
+	containers []engine.Container
+	err        error
+}
+
+// gatherHost asks the engine and lists this host's sockets. It needs no
+// project, so it runs while the project loads (most of a run): the engine
+// call and the socket table then cost nothing on a machine with two cores.
+func gatherHost(ctx context.Context, o options, sio stdio) hostView {
+	v := hostView{checked: "this host"}
 	if o.static {
-		r.checked = "the files only"
-		if o.staticReason != "" {
-			fmt.Fprintln(sio.stderr, "compose-preflight:", o.staticReason)
-		}
-		return nil, nil
+		v.checked = "the files only"
+		return v
 	}
-	var notes []check.Finding
 	inContainer := func(detail string) {
-		notes = append(notes, check.Finding{Kind: check.KindInContainer, Severity: check.Warning, Binding: -1, Other: -1, Detail: detail})
+		v.notes = append(v.notes, check.Finding{Kind: check.KindInContainer, Severity: check.Warning, Binding: -1, Other: -1, Detail: detail})
 	}
-	ep, remote, unreachable, err := askEngine(ctx, o, sio, in)
+	var in check.Input
+	ep, remote, unreachable, err := askEngine(ctx, o, sio, &in)
 	if err != nil {
-		return nil, err
+		v.err = err
+		return v
 	}
+	v.containers = in.Containers
 	if unreachable != nil {
-		notes = append(notes, *unreachable)
+		v.notes = append(v.notes, *unreachable)
 	}
 	inside, why := engine.InContainer(sio.root)
 	switch {
-	case remote && in.Containers == nil:
-		r.checked = "the files only (the remote engine did not answer)"
-		return notes, nil
+	case remote && v.containers == nil:
+		v.checked = "the files only (the remote engine did not answer)"
+		return v
 	case remote:
-		r.checked = fmt.Sprintf("the engine at %s (%s)", ep.Host, ep.Source)
-		return notes, nil
-	case inside && in.Containers != nil:
-		r.checked = "the engine only"
+		v.checked = fmt.Sprintf("the engine at %s (%s)", ep.Host, ep.Source)
+		return v
+	case inside && v.containers != nil:
+		v.checked = "the engine only"
 		inContainer(fmt.Sprintf("running inside a container (%s): its sockets are not the host's, so only the engine's published ports were checked", why))
-		return notes, nil
+		return v
 	}
 	socks, err := sockets.ListListening(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("listing this host's sockets: %w", err)
+		v.err = fmt.Errorf("listing this host's sockets: %w", err)
+		return v
 	}
 	// Non-nil even when empty: nil means "this host is not checked".
-	in.Sockets = append(make([]sockets.Socket, 0, len(socks)), socks...)
+	v.sockets = append(make([]sockets.Socket, 0, len(socks)), socks...)
 	switch {
 	case inside:
 		// No engine to rely on: this container's own sockets are the best
 		// there is (the host's, with --network host).
-		r.checked = "this container's sockets"
+		v.checked = "this container's sockets"
 		inContainer(fmt.Sprintf("running inside a container (%s) with no engine to ask: only this container's own sockets were checked, which are the host's only with --network host", why))
-	case in.Containers != nil:
-		r.checked = "this host and its Docker engine"
+	case v.containers != nil:
+		v.checked = "this host and its Docker engine"
 	}
-	return notes, nil
+	return v
 }
 
 // askEngine lists the Docker engine's containers into in.Containers, the

@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"sync"
 
 	"github.com/sirupsen/logrus"
 	"github.com/urfave/cli/v2"
@@ -39,17 +40,28 @@ type stdio struct {
 }
 
 // logFormat prints compose-go's log lines (warnings such as "The \"X\"
-// variable is not set") the way this tool prints its own.
-type logFormat struct{}
+// variable is not set") the way this tool prints its own, each once:
+// compose-go repeats a warning for every place a variable is used.
+type logFormat struct {
+	mu   sync.Mutex
+	seen map[string]bool
+}
 
-func (logFormat) Format(e *logrus.Entry) ([]byte, error) {
-	return []byte("compose-preflight: " + e.Level.String() + ": " + e.Message + "\n"), nil
+func (f *logFormat) Format(e *logrus.Entry) ([]byte, error) {
+	line := "compose-preflight: " + e.Level.String() + ": " + e.Message + "\n"
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.seen[line] {
+		return nil, nil
+	}
+	f.seen[line] = true
+	return []byte(line), nil
 }
 
 func main() {
 	// compose-go logs through the process-wide logrus logger; its warnings
 	// are docker compose's own and worth showing, in this tool's format.
-	logrus.SetFormatter(logFormat{})
+	logrus.SetFormatter(&logFormat{seen: map[string]bool{}})
 	logrus.SetOutput(os.Stderr)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()

@@ -2,12 +2,15 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/netip"
+	"os"
 	"runtime"
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/compose-preflight/compose-preflight/check"
 	"github.com/compose-preflight/compose-preflight/check/engine"
@@ -184,10 +187,32 @@ func askEngine(ctx context.Context, o options, sio stdio, in *check.Input) (engi
 		}
 	}
 	if o.engine == "required" {
-		return ep, false, nil, fmt.Errorf("--engine=required: %w", err)
+		return ep, false, nil, fmt.Errorf("--engine=required: %s", engineProblem(ep, err))
 	}
 	return ep, ep.Remote, &check.Finding{Kind: check.KindEngineUnreachable, Severity: check.Warning, Binding: -1, Other: -1,
-		Detail: err.Error() + "; ports held by containers were not checked (--engine=off hides this)"}, nil
+		Detail: engineProblem(ep, err) + "; ports held by containers were not checked (--engine=off hides this)"}, nil
+}
+
+// engineProblem says in a few words why no engine answered, for the one
+// warning a run prints about it; the client's own message repeats the
+// address three times.
+func engineProblem(ep engine.Endpoint, err error) string {
+	var ue *engine.UnreachableError
+	if !errors.As(err, &ue) {
+		return err.Error()
+	}
+	at := fmt.Sprintf("no Docker engine at %s (%s)", ep.Host, ep.Source)
+	switch {
+	case errors.Is(err, syscall.ENOENT):
+		return at + ": the socket does not exist"
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return at + ": nothing listens on it"
+	case errors.Is(err, syscall.EACCES) || errors.Is(err, os.ErrPermission):
+		return at + ": permission denied on its socket"
+	case errors.Is(err, context.DeadlineExceeded):
+		return at + ": " + ue.Err.Error()
+	}
+	return ue.Error()
 }
 
 // probeUnexplained asks the kernel, with a bind probe per address, about

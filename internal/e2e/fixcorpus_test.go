@@ -212,7 +212,7 @@ func fixProject(t *testing.T, bin, corpus string, original map[string][]byte, re
 	// A refused fix (verification failed and every file was restored, or
 	// nothing could be written) says so in one "compose-preflight:" line
 	// on stderr; compose-go's own warnings may be there too.
-	rolledBack := fix.code == 1 && strings.Contains(fix.stderr, "compose-preflight: ")
+	rolledBack := fix.code == 1 && refusal(fix.stderr) != ""
 	switch {
 	case fix.code == 0 && (len(manual) > 0 || rolledBack):
 		t.Errorf("--fix exited 0 but left conflicts:\n%s", fix)
@@ -303,7 +303,7 @@ func fixProject(t *testing.T, bin, corpus string, original map[string][]byte, re
 	}
 	if rolledBack {
 		stats.left++
-		stats.reasons["whole fix refused: "+shortReason(fix.stderr)]++
+		stats.reasons["whole fix refused: "+shortReason(refusal(fix.stderr))]++
 	}
 	t.Logf("--fix exit %d: %d moved, %d left, files changed %v\n%s%s", fix.code, len(seen), len(manual), changed, fix.stdout, fix.stderr)
 }
@@ -605,4 +605,15 @@ func comparePorts(t *testing.T, oracle, loaded []oraclePort, moved []fixLine) []
 		}
 	}
 	return out
+}
+
+// refusal is the tool's own error line on stderr (a refused fix), as
+// opposed to the warnings it passes on from compose-go.
+func refusal(stderr string) string {
+	for _, l := range strings.Split(stderr, "\n") {
+		if strings.HasPrefix(l, "compose-preflight: ") && !strings.HasPrefix(l, "compose-preflight: warning: ") {
+			return l
+		}
+	}
+	return ""
 }

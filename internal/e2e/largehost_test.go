@@ -1,3 +1,8 @@
+// The large host is built of Linux processes, raw sockets and a network
+// namespace.
+
+//go:build linux
+
 package e2e
 
 import (

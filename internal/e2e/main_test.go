@@ -19,7 +19,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -138,9 +137,7 @@ func runBin(bin, dir string, env []string, args ...string) result {
 	r.stdout, r.stderr = stdout.String(), stderr.String()
 	if cmd.ProcessState != nil {
 		r.code = cmd.ProcessState.ExitCode()
-		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-			r.maxRSS = int64(ru.Maxrss) * 1024 // Linux reports KiB
-		}
+		r.maxRSS = maxRSS(cmd.ProcessState)
 		err = nil
 	}
 	r.err = err

@@ -111,7 +111,7 @@ func TestPreCommitFilesAgreeWithTheGitHook(t *testing.T) {
 	repo := t.TempDir()
 	must(t, repo, "git", "-c", "init.defaultBranch=main", "init", "-q")
 	stub := newRecorder(t, t.TempDir(), "compose-preflight")
-	res, err := githook.Install(repo, []string{stub.path})
+	res, err := githook.Install(repo, []string{stub.Path})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,7 +126,7 @@ func TestPreCommitFilesAgreeWithTheGitHook(t *testing.T) {
 		writeFile(t, filepath.Join(repo, filepath.FromSlash(name)), "x: 1\n", 0o644)
 		must(t, repo, "git", "add", "--", name)
 		must(t, repo, res.Hook)
-		hookRan := stub.calls(t) != nil
+		hookRan := stub.Calls(t) != nil
 		if regexRuns := re.MatchString(name); hookRan != regexRuns {
 			t.Errorf("%q: git hook runs a check = %v, pre-commit files regex matches = %v", name, hookRan, regexRuns)
 		}

@@ -2,6 +2,7 @@ package examplestest
 
 import (
 	"bytes"
+	"github.com/compose-preflight/compose-preflight/internal/testutil"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -25,32 +26,8 @@ func repoRoot(t *testing.T) string {
 }
 
 // isolateGit makes the git, make and pre-commit runs of a test ignore the
-// user's configuration and any repository the test runs inside. It
-// returns the temporary HOME.
-func isolateGit(t *testing.T) string {
-	t.Helper()
-	if _, err := exec.LookPath("git"); err != nil {
-		t.Skip("git is not installed")
-	}
-	home := t.TempDir()
-	for k, v := range map[string]string{
-		"HOME":                home,
-		"XDG_CONFIG_HOME":     filepath.Join(home, ".config"),
-		"XDG_CACHE_HOME":      filepath.Join(home, ".cache"),
-		"GIT_CONFIG_NOSYSTEM": "1",
-		"GIT_AUTHOR_NAME":     "Test",
-		"GIT_AUTHOR_EMAIL":    "test@example.invalid",
-		"GIT_COMMITTER_NAME":  "Test",
-		"GIT_COMMITTER_EMAIL": "test@example.invalid",
-	} {
-		t.Setenv(k, v)
-	}
-	for _, k := range []string{"GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_CONFIG_GLOBAL", "GIT_OBJECT_DIRECTORY", "GIT_COMMON_DIR"} {
-		t.Setenv(k, "")
-		os.Unsetenv(k)
-	}
-	return home
-}
+// user's configuration; it returns the temporary HOME.
+func isolateGit(t *testing.T) string { return testutil.IsolateGit(t) }
 
 // run runs a command in dir and returns its combined output and error.
 func run(dir string, name string, args ...string) (string, error) {
@@ -75,24 +52,12 @@ func must(t *testing.T, dir string, name string, args ...string) string {
 
 func writeFile(t *testing.T, path, content string, mode os.FileMode) {
 	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, []byte(content), mode); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chmod(path, mode); err != nil {
-		t.Fatal(err)
-	}
+	testutil.WriteFile(t, path, content, mode)
 }
 
 func readFile(t *testing.T, path string) string {
 	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
+	return testutil.ReadFile(t, path)
 }
 
 // copyDir copies the regular files of src (not recursing into .git) to dst.
@@ -139,43 +104,10 @@ func needUnixTools(t *testing.T, tools ...string) {
 	}
 }
 
-// recorder is a fake program: it appends its arguments to a log and exits
-// with the code in its code file.
-type recorder struct {
-	path, log, code string
-}
-
-func newRecorder(t *testing.T, dir, name string) recorder {
+// newRecorder is a fake program that logs its arguments per run.
+func newRecorder(t *testing.T, dir, name string) testutil.Recorder {
 	t.Helper()
-	r := recorder{
-		path: filepath.Join(dir, name),
-		log:  filepath.Join(dir, name+".log"),
-		code: filepath.Join(dir, name+".code"),
-	}
-	writeFile(t, r.code, "0\n", 0o644)
-	writeFile(t, r.path, "#!/bin/sh\n"+
-		"printf '%s\\n' \"$*\" >> '"+r.log+"'\n"+
-		"exit $(cat '"+r.code+"')\n", 0o755)
-	return r
-}
-
-func (r recorder) exitWith(t *testing.T, code string) {
-	t.Helper()
-	writeFile(t, r.code, code+"\n", 0o644)
-}
-
-// calls returns the logged argument lists and clears the log.
-func (r recorder) calls(t *testing.T) []string {
-	t.Helper()
-	b, err := os.ReadFile(r.log)
-	if os.IsNotExist(err) {
-		return nil
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	os.Remove(r.log)
-	return strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
+	return testutil.NewRecorder(t, dir, name, false)
 }
 
 // buildCLI builds cmd/compose-preflight into a temporary folder.

@@ -31,46 +31,46 @@ func TestMakefileWiring(t *testing.T) {
 	if out, err := make("preflight"); err != nil {
 		t.Fatalf("make preflight: %v\n%s", err, out)
 	}
-	if got := preflight.calls(t); !slices.Equal(got, []string{""}) {
+	if got := preflight.Calls(t); !slices.Equal(got, []string{""}) {
 		t.Fatalf("make preflight ran compose-preflight with %q, want no arguments", got)
 	}
-	if got := docker.calls(t); got != nil {
+	if got := docker.Calls(t); got != nil {
 		t.Fatalf("make preflight ran docker %q", got)
 	}
 
 	if out, err := make("up"); err != nil {
 		t.Fatalf("make up: %v\n%s", err, out)
 	}
-	if got := preflight.calls(t); len(got) != 1 {
+	if got := preflight.Calls(t); len(got) != 1 {
 		t.Fatalf("make up ran compose-preflight %d times", len(got))
 	}
-	if got := docker.calls(t); !slices.Equal(got, []string{"compose up -d"}) {
+	if got := docker.Calls(t); !slices.Equal(got, []string{"compose up -d"}) {
 		t.Fatalf("make up ran docker %q, want [compose up -d]", got)
 	}
 
 	if out, err := make("up", "FIX=1"); err != nil {
 		t.Fatalf("make up FIX=1: %v\n%s", err, out)
 	}
-	if got := preflight.calls(t); !slices.Equal(got, []string{"--fix"}) {
+	if got := preflight.Calls(t); !slices.Equal(got, []string{"--fix"}) {
 		t.Fatalf("make up FIX=1 ran compose-preflight with %q, want [--fix]", got)
 	}
-	docker.calls(t)
+	docker.Calls(t)
 
 	// A conflict (exit 1) stops make before docker compose up.
-	preflight.exitWith(t, "1")
+	preflight.ExitWith(t, "1")
 	if out, err := make("up"); err == nil {
 		t.Fatalf("make up went on after a conflict:\n%s", out)
 	}
-	if got := docker.calls(t); got != nil {
+	if got := docker.Calls(t); got != nil {
 		t.Fatalf("make up ran docker %q after a conflict", got)
 	}
 
 	// PREFLIGHT overrides the program, with its own flags.
 	other := newRecorder(t, t.TempDir(), "preflight")
-	if out, err := make("preflight", "PREFLIGHT="+other.path+" --static"); err != nil {
+	if out, err := make("preflight", "PREFLIGHT="+other.Path+" --static"); err != nil {
 		t.Fatalf("make preflight PREFLIGHT=...: %v\n%s", err, out)
 	}
-	if got := other.calls(t); !slices.Equal(got, []string{"--static"}) {
+	if got := other.Calls(t); !slices.Equal(got, []string{"--static"}) {
 		t.Fatalf("overridden PREFLIGHT ran with %q", got)
 	}
 }
@@ -106,7 +106,7 @@ func TestMakePreflightWithTheRealBinary(t *testing.T) {
 	if !strings.Contains(out, "duplicate") {
 		t.Errorf("make up output does not name the duplicate:\n%s", out)
 	}
-	if got := docker.calls(t); got != nil {
+	if got := docker.Calls(t); got != nil {
 		t.Fatalf("make up ran docker %q after a conflict", got)
 	}
 }

@@ -19,7 +19,7 @@ func TestHookRunsOnlyWhenAComposeOrEnvFileIsStaged(t *testing.T) {
 	needSh(t)
 	repo := newRepo(t)
 	bin := newStub(t, t.TempDir(), "compose-preflight")
-	if _, err := Install(repo, []string{bin.path, "--profile", "dev tools"}); err != nil {
+	if _, err := Install(repo, []string{bin.Path, "--profile", "dev tools"}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -28,7 +28,7 @@ func TestHookRunsOnlyWhenAComposeOrEnvFileIsStaged(t *testing.T) {
 	if out, err := commit(t, repo); err != nil {
 		t.Fatalf("commit without compose files failed: %v\n%s", err, out)
 	}
-	if calls := bin.calls(t); calls != nil {
+	if calls := bin.Calls(t); calls != nil {
 		t.Fatalf("fast path ran compose-preflight: %q", calls)
 	}
 
@@ -36,12 +36,12 @@ func TestHookRunsOnlyWhenAComposeOrEnvFileIsStaged(t *testing.T) {
 	// the commit; the check runs from the top of the work tree.
 	writeFile(t, filepath.Join(repo, "deploy", "compose.yaml"), "services: {}\n", 0o644)
 	gitRun(t, repo, "add", ".")
-	bin.exitWith(t, "1")
+	bin.ExitWith(t, "1")
 	if out, err := commit(t, repo); err == nil {
 		t.Fatalf("commit went through a failing check:\n%s", out)
 	}
 	want := "--profile dev tools hook run|" + repo
-	if calls := bin.calls(t); !slices.Equal(calls, []string{want}) {
+	if calls := bin.Calls(t); !slices.Equal(calls, []string{want}) {
 		t.Fatalf("calls %q, want [%q]", calls, want)
 	}
 
@@ -49,28 +49,28 @@ func TestHookRunsOnlyWhenAComposeOrEnvFileIsStaged(t *testing.T) {
 	if out, err := commit(t, repo, "--no-verify"); err != nil {
 		t.Fatalf("commit --no-verify failed: %v\n%s", err, out)
 	}
-	if calls := bin.calls(t); calls != nil {
+	if calls := bin.Calls(t); calls != nil {
 		t.Fatalf("--no-verify ran compose-preflight: %q", calls)
 	}
 
 	// A passing check lets the commit through.
 	writeFile(t, filepath.Join(repo, ".env"), "WEB_PORT=8081\n", 0o644)
 	gitRun(t, repo, "add", ".env")
-	bin.exitWith(t, "0")
+	bin.ExitWith(t, "0")
 	if out, err := commit(t, repo); err != nil {
 		t.Fatalf("commit with a passing check failed: %v\n%s", err, out)
 	}
-	if calls := bin.calls(t); len(calls) != 1 {
+	if calls := bin.Calls(t); len(calls) != 1 {
 		t.Fatalf("calls %q, want one", calls)
 	}
 
 	// A deleted compose file alone does not run a check.
 	gitRun(t, repo, "rm", "-q", "deploy/compose.yaml")
-	bin.exitWith(t, "1")
+	bin.ExitWith(t, "1")
 	if out, err := commit(t, repo); err != nil {
 		t.Fatalf("commit of a deletion failed: %v\n%s", err, out)
 	}
-	if calls := bin.calls(t); calls != nil {
+	if calls := bin.Calls(t); calls != nil {
 		t.Fatalf("deletion ran compose-preflight: %q", calls)
 	}
 }
@@ -79,7 +79,7 @@ func TestHookTriggerNames(t *testing.T) {
 	needSh(t)
 	repo := newRepo(t)
 	bin := newStub(t, t.TempDir(), "compose-preflight")
-	res, err := Install(repo, []string{bin.path})
+	res, err := Install(repo, []string{bin.Path})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +91,7 @@ func TestHookTriggerNames(t *testing.T) {
 		if out, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("%s: hook failed: %v\n%s", name, err, out)
 		}
-		if got := bin.calls(t) != nil; got != want {
+		if got := bin.Calls(t) != nil; got != want {
 			t.Errorf("staging %q: ran the check = %v, want %v", name, got, want)
 		}
 		gitRun(t, repo, "rm", "-q", "--cached", "--", name)
@@ -135,7 +135,7 @@ func TestHookRunsTheChainedHookFirstWithItsArgumentsAndInput(t *testing.T) {
 		"printf 'args=%s stdin=%s\\n' \"$*\" \"$(cat)\" >> '"+log+"'\n"+
 		"exit \"${CHAINED_EXIT:-0}\"\n", 0o755)
 	bin := newStub(t, t.TempDir(), "compose-preflight")
-	res, err := Install(repo, []string{bin.path})
+	res, err := Install(repo, []string{bin.Path})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,7 +151,7 @@ func TestHookRunsTheChainedHookFirstWithItsArgumentsAndInput(t *testing.T) {
 	if got := readFile(t, log); got != "args=one two words stdin=input\n" {
 		t.Fatalf("chained hook saw %q", got)
 	}
-	if calls := bin.calls(t); len(calls) != 1 {
+	if calls := bin.Calls(t); len(calls) != 1 {
 		t.Fatalf("compose-preflight calls %q, want one after the chained hook", calls)
 	}
 
@@ -160,7 +160,7 @@ func TestHookRunsTheChainedHookFirstWithItsArgumentsAndInput(t *testing.T) {
 	if out, err := commit(t, repo); err == nil {
 		t.Fatalf("commit went through a failing chained hook:\n%s", out)
 	}
-	if calls := bin.calls(t); calls != nil {
+	if calls := bin.Calls(t); calls != nil {
 		t.Fatalf("compose-preflight ran after the chained hook failed: %q", calls)
 	}
 	t.Setenv("CHAINED_EXIT", "0")
@@ -176,7 +176,7 @@ func TestHookFallsBackToPATHOnlyWhenTheInstallerIsGone(t *testing.T) {
 	pathDir := t.TempDir()
 	inPath := newStub(t, pathDir, "compose-preflight")
 	t.Setenv("PATH", pathDir+string(os.PathListSeparator)+os.Getenv("PATH"))
-	if _, err := Install(repo, []string{installer.path}); err != nil {
+	if _, err := Install(repo, []string{installer.Path}); err != nil {
 		t.Fatal(err)
 	}
 	writeFile(t, filepath.Join(repo, "compose.yaml"), "services: {}\n", 0o644)
@@ -188,18 +188,18 @@ func TestHookFallsBackToPATHOnlyWhenTheInstallerIsGone(t *testing.T) {
 	if out, err := commit(t, repo); err != nil {
 		t.Fatalf("commit failed: %v\n%s", err, out)
 	}
-	if installer.calls(t) == nil || inPath.calls(t) != nil {
+	if installer.Calls(t) == nil || inPath.Calls(t) != nil {
 		t.Fatal("hook did not run the binary that installed it")
 	}
 
-	os.Remove(installer.path)
+	os.Remove(installer.Path)
 	writeFile(t, filepath.Join(repo, "b.env"), "B=1\n", 0o644)
 	gitRun(t, repo, "add", "b.env")
 	out, err := commit(t, repo)
 	if err != nil {
 		t.Fatalf("commit failed: %v\n%s", err, out)
 	}
-	if inPath.calls(t) == nil {
+	if inPath.Calls(t) == nil {
 		t.Fatal("hook did not fall back to compose-preflight from PATH")
 	}
 	if !strings.Contains(out, "using compose-preflight from PATH") {
@@ -207,7 +207,7 @@ func TestHookFallsBackToPATHOnlyWhenTheInstallerIsGone(t *testing.T) {
 	}
 
 	// Neither: the commit stops and says what to do.
-	os.Remove(inPath.path)
+	os.Remove(inPath.Path)
 	writeFile(t, filepath.Join(repo, "c.env"), "C=1\n", 0o644)
 	gitRun(t, repo, "add", "c.env")
 	out, err = commit(t, repo)

@@ -565,7 +565,7 @@ func (remoteRefuser) Dir(path string) string { return path }
 // activeServices returns the services that will run containers, sorted by
 // name so the output is stable.
 func activeServices(p *types.Project) []types.ServiceConfig {
-	var out []types.ServiceConfig
+	out := make([]types.ServiceConfig, 0, len(p.Services))
 	for _, name := range slices.Sorted(maps.Keys(p.Services)) {
 		s := p.Services[name]
 		if s.GetScale() == 0 || s.Provider != nil {

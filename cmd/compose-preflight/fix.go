@@ -28,7 +28,11 @@ type move struct {
 	bindings []int  // indexes into the project's bindings
 	from     uint16 // the first port now
 	width    int    // ports in the text (a range keeps its width)
-	to       uint16 // the first port after the move
+	// widen is the width the text takes instead, when the service runs
+	// more replicas than it has ports: "8080" with 3 replicas becomes a
+	// range such as "8081-8083". 0 keeps the width.
+	widen int
+	to    uint16 // the first port after the move
 	finding  check.Finding
 	// edits and envs are where the move is written; manual says why it
 	// cannot be, and what to change by hand.
@@ -48,9 +52,17 @@ type envEdit struct {
 	used compose.Source // the compose file place that uses it
 }
 
+// newWidth is how many ports the moved text names.
+func (m *move) newWidth() int {
+	if m.widen > 0 {
+		return m.widen
+	}
+	return m.width
+}
+
 func (m *move) newText() string {
-	if m.width > 1 {
-		return fmt.Sprintf("%d-%d", m.to, int(m.to)+m.width-1)
+	if w := m.newWidth(); w > 1 {
+		return fmt.Sprintf("%d-%d", m.to, int(m.to)+w-1)
 	}
 	return strconv.Itoa(int(m.to))
 }
@@ -62,9 +74,10 @@ func (m *move) oldText() string {
 	return strconv.Itoa(int(m.from))
 }
 
-// fixable are the findings --fix resolves by moving a port.
+// fixable are the findings --fix resolves by moving a port (replicas: by
+// turning it into a range wide enough for them all).
 func fixable(k check.Kind) bool {
-	return k == check.KindInUse || k == check.KindShadowed || k == check.KindDuplicate
+	return k == check.KindInUse || k == check.KindShadowed || k == check.KindDuplicate || k == check.KindReplicas
 }
 
 // sourceKey identifies what a binding's port is written in: its places in
@@ -116,8 +129,12 @@ func (r *report) planMoves(pk *check.Picker) []*move {
 		m.from, m.width = lo, int(hi)-int(lo)+1
 		want := r.in.Bindings[f.Binding]
 		want.Published, want.Last = lo, hi
-		if want.Replicas > want.Width() && !want.IsRange() {
-			want.Replicas = 1 // a fixed port with replicas is a separate finding
+		if len(m.bindings) == 1 && want.Replicas > want.Width() {
+			// More replicas than ports: the new text is a range with a port
+			// for each (the picker finds a window that wide).
+			m.widen = want.Replicas
+		} else {
+			want.Replicas = 1
 		}
 		to, ok := pk.Pick(want)
 		if !ok {
@@ -203,6 +220,9 @@ func (r *report) defaultEnvFile() (string, error) {
 // reason says why a move was needed, for its "fixed:" line.
 func (r *report) reason(m *move) string {
 	f := m.finding
+	if m.widen > 0 {
+		return fmt.Sprintf("%d replicas need a port each", m.widen)
+	}
 	if f.Kind == check.KindDuplicate {
 		o := r.in.Bindings[f.Other]
 		return fmt.Sprintf("service %q publishes %s too", o.Service, o)
@@ -423,6 +443,9 @@ func (r *report) expected(p *plan) []check.Binding {
 		for _, i := range m.bindings {
 			out[i].Published = uint16(int(out[i].Published) + shift)
 			out[i].Last = uint16(int(out[i].Last) + shift)
+			if m.widen > 0 {
+				out[i].Last = uint16(int(m.to) + m.widen - 1)
+			}
 		}
 	}
 	return out

@@ -158,12 +158,13 @@ type treeCompare struct {
 // shift maps an offset of the original to the edited bytes: it moves by the length
 // change of every edit that ends at or before it.
 func (c *treeCompare) shift(off int) int {
+	delta := 0 // off stays in the original's coordinates while edits are compared
 	for _, e := range c.edits {
 		if e.End <= off {
-			off += len(e.New) - len(e.Old)
+			delta += len(e.New) - len(e.Old)
 		}
 	}
-	return off
+	return off + delta
 }
 
 func (c *treeCompare) compare(o, n *yaml.Node) error {

@@ -200,3 +200,19 @@ func TestSpliceErrorNamesLineAndColumn(t *testing.T) {
 		t.Fatalf("error %v does not name line 2, column 7", err)
 	}
 }
+
+// TestSpliceTwoEditsChangingLength: an edit that lengthens a port moves
+// every later node; a second edit after it must still be accepted (the
+// shift was once compared in mixed coordinates and refused it).
+func TestSpliceTwoEditsChangingLength(t *testing.T) {
+	src := "services:\n  worker:\n    ports:\n      - \"8080:80\"   # one\n  web:\n    ports:\n      - target: 80\n        published: \"9000\"\n"
+	i, j := strings.Index(src, "8080"), strings.Index(src, "9000")
+	out, err := Splice([]byte(src), []Edit{{Offset: i, End: i + 4, Old: "8080", New: "8081-8083"}, {Offset: j, End: j + 4, Old: "9000", New: "9001-9002"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := strings.Replace(strings.Replace(src, "8080", "8081-8083", 1), "9000", "9001-9002", 1)
+	if string(out) != want {
+		t.Errorf("got %q, want %q", out, want)
+	}
+}

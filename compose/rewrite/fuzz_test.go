@@ -213,3 +213,36 @@ func TestFuzzSeedsAccepted(t *testing.T) {
 		}
 	}
 }
+
+// FuzzSpliceTwo splices two ports in two documents of one file: when each
+// edit is accepted alone, the pair must be accepted too and give both
+// byte splices (a lengthening first edit once made the second one look
+// moved).
+func FuzzSpliceTwo(f *testing.F) {
+	f.Add(uint8(0), uint16(8080), "8081-8083", uint8(4), uint16(9000), "9001-9002")
+	f.Add(uint8(3), uint16(53), "5", uint8(1), uint16(7), "70000")
+	f.Fuzz(func(t *testing.T, style1 uint8, port1 uint16, new1 string, style2 uint8, port2 uint16, new2 string) {
+		src1, off1, end1 := composeLike(style1, port1, "a", "one", 0)
+		src2, off2, end2 := composeLike(style2, port2, "b", "two", 0)
+		sep := "---\n"
+		if !strings.HasSuffix(src1, "\n") {
+			sep = "\n---\n"
+		}
+		src := src1 + sep + src2
+		base := len(src1) + len(sep)
+		e1 := Edit{Offset: off1, End: end1, Old: src[off1:end1], New: new1}
+		e2 := Edit{Offset: base + off2, End: base + end2, Old: src[base+off2 : base+end2], New: new2}
+		_, err1 := Splice([]byte(src), []Edit{e1})
+		_, err2 := Splice([]byte(src), []Edit{e2})
+		out, err := Splice([]byte(src), []Edit{e1, e2})
+		if err1 == nil && err2 == nil && err != nil {
+			t.Fatalf("each edit alone is accepted, both together refused: %v\n%q", err, src)
+		}
+		if err == nil {
+			want := src[:e1.Offset] + new1 + src[e1.End:e2.Offset] + new2 + src[e2.End:]
+			if string(out) != want {
+				t.Fatalf("output differs outside the spans:\n%q\nwant\n%q", out, want)
+			}
+		}
+	})
+}

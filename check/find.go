@@ -158,9 +158,16 @@ func (in *Input) bindingFindings(ix index, i int, b Binding) []Finding {
 			add(f)
 		}
 	}
-	if b.Published < in.Host.UnprivilegedStart && (in.Rootless == nil || *in.Rootless) {
+	switch {
+	case b.Published >= in.Host.UnprivilegedStart:
+	case in.Rootless == nil:
 		add(Finding{Kind: KindPrivileged, Severity: Warning, Port: b.Published,
 			Detail: fmt.Sprintf("port %d is below %d: a rootless Docker or Podman engine cannot bind it", b.Published, in.Host.UnprivilegedStart)})
+	case *in.Rootless:
+		// The engine said it is rootless: its bind will fail, unless the
+		// administrator lowered ip_unprivileged_port_start (read above).
+		add(Finding{Kind: KindPrivileged, Severity: Error, Port: b.Published,
+			Detail: fmt.Sprintf("the engine is rootless and port %d is below %d (net.ipv4.ip_unprivileged_port_start): its bind will fail", b.Published, in.Host.UnprivilegedStart)})
 	}
 	if in.Host.ephemeral(b.Published) && in.Host.ephemeral(b.Last) {
 		add(Finding{Kind: KindEphemeral, Severity: Warning, Port: b.Published,

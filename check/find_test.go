@@ -187,9 +187,12 @@ func TestWarnings(t *testing.T) {
 	if got[80] != KindPrivileged || got[40000] != KindEphemeral || got[8080] != "" {
 		t.Errorf("got %v", got)
 	}
-	rootful := false
+	rootful, rootless := false, true
 	if fs := Find(Input{Bindings: []Binding{bind("", 80, "tcp")}, Host: host, Rootless: &rootful}); len(fs) != 0 {
 		t.Errorf("a rootful engine binds port 80: got %+v", fs)
+	}
+	if fs := Find(Input{Bindings: []Binding{bind("", 80, "tcp")}, Host: host, Rootless: &rootless}); len(fs) != 1 || fs[0].Kind != KindPrivileged || fs[0].Severity != Error {
+		t.Errorf("a rootless engine cannot bind port 80: got %+v", fs)
 	}
 }
 

@@ -33,6 +33,7 @@ type fakeEngine struct {
 	delay      time.Duration
 	status     int    // for /containers/json; 0 means 200
 	body       []byte // /containers/json response
+	info       string // /info response; "" answers 404, as an engine without it would
 	tcp        bool
 	tls        bool
 	stop       chan struct{}
@@ -59,6 +60,9 @@ func withStatus(code int) fakeOption { return func(f *fakeEngine) { f.status = c
 func withBody(b []byte) fakeOption { return func(f *fakeEngine) { f.body = b } }
 
 // withTCP listens on 127.0.0.1 instead of a unix socket.
+// withInfo sets the JSON body of GET /info (a system.Info).
+func withInfo(body string) fakeOption { return func(f *fakeEngine) { f.info = body } }
+
 func withTCP() fakeOption { return func(f *fakeEngine) { f.tcp = true } }
 
 // withTLS serves HTTPS on 127.0.0.1, like a daemon started with --tlsverify.
@@ -194,6 +198,9 @@ func (f *fakeEngine) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		h.Set("Content-Type", "application/json")
 		_, _ = w.Write(f.body)
+	case path == "/info" && r.Method == http.MethodGet && f.info != "":
+		h.Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(f.info))
 	default:
 		f.jsonError(w, http.StatusNotFound, "page not found")
 	}

@@ -98,14 +98,31 @@ type Container struct {
 // (DefaultTimeout when zero or less). When no engine answers, the error
 // matches ErrNoEngine; a caller that cancels ctx gets its context.Canceled.
 func List(ctx context.Context, ep Endpoint, timeout time.Duration) ([]Container, error) {
+	v, err := Ask(ctx, ep, timeout)
+	return v.Containers, err
+}
+
+// View is what the engine says about the host's ports.
+type View struct {
+	// Containers are the running containers that publish host ports.
+	Containers []Container
+	// Rootless says whether the engine runs rootless (it cannot bind
+	// ports below the unprivileged start); nil when /info did not say.
+	Rootless *bool
+}
+
+// Ask is List plus whether the engine is rootless, from GET /info's
+// SecurityOptions ("name=rootless"), in the same time budget. An engine
+// that answers the list but not /info leaves Rootless unknown.
+func Ask(ctx context.Context, ep Endpoint, timeout time.Duration) (View, error) {
 	if scheme, _, _ := strings.Cut(ep.Host, "://"); strings.EqualFold(scheme, "ssh") {
-		return nil, &UnreachableError{Endpoint: ep, Err: errSSHNotDialed}
+		return View{}, &UnreachableError{Endpoint: ep, Err: errSSHNotDialed}
 	}
 	opts := []client.Opt{client.WithUserAgent("compose-preflight")}
 	if ep.TLS != nil {
 		cfg, err := ep.TLS.config()
 		if err != nil {
-			return nil, fmt.Errorf("engine at %s (%s): %w", ep.Host, ep.Source, err)
+			return View{}, fmt.Errorf("engine at %s (%s): %w", ep.Host, ep.Source, err)
 		}
 		// A fresh transport carrying the TLS configuration; WithHost, after
 		// it, sets its dialer. The client switches to https when it sees it.
@@ -121,7 +138,7 @@ func List(ctx context.Context, ep Endpoint, timeout time.Duration) ([]Container,
 	}
 	cli, err := client.New(opts...)
 	if err != nil {
-		return nil, fmt.Errorf("engine client for %s (%s): %w", ep.Host, ep.Source, err)
+		return View{}, fmt.Errorf("engine client for %s (%s): %w", ep.Host, ep.Source, err)
 	}
 	defer cli.Close()
 
@@ -139,12 +156,12 @@ func List(ctx context.Context, ep Endpoint, timeout time.Duration) ([]Container,
 		if errors.Is(err, context.DeadlineExceeded) {
 			// The client's own message names the URL-escaped socket path;
 			// the timeout is what the user can act on.
-			return nil, &UnreachableError{Endpoint: ep, Err: fmt.Errorf("no answer within %v: %w", timeout, context.DeadlineExceeded)}
+			return View{}, &UnreachableError{Endpoint: ep, Err: fmt.Errorf("no answer within %v: %w", timeout, context.DeadlineExceeded)}
 		}
 		if client.IsErrConnectionFailed(err) {
-			return nil, &UnreachableError{Endpoint: ep, Err: err}
+			return View{}, &UnreachableError{Endpoint: ep, Err: err}
 		}
-		return nil, fmt.Errorf("list containers at %s (%s): %w", ep.Host, ep.Source, err)
+		return View{}, fmt.Errorf("list containers at %s (%s): %w", ep.Host, ep.Source, err)
 	}
 	var out []Container
 	for _, s := range res.Items {
@@ -155,7 +172,14 @@ func List(ctx context.Context, ep Endpoint, timeout time.Duration) ([]Container,
 	slices.SortFunc(out, func(a, b Container) int {
 		return cmp.Or(cmp.Compare(a.Name, b.Name), cmp.Compare(a.ID, b.ID))
 	})
-	return out, nil
+	v := View{Containers: out}
+	if info, err := cli.Info(ctx, client.InfoOptions{}); err == nil {
+		rootless := slices.ContainsFunc(info.Info.SecurityOptions, func(o string) bool {
+			return strings.Contains(o, "name=rootless")
+		})
+		v.Rootless = &rootless
+	}
+	return v, nil
 }
 
 // fromSummary keeps what a port check needs from the engine's summary.

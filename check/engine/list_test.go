@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -127,8 +128,34 @@ func TestListPinnedAPIVersion(t *testing.T) {
 		t.Fatal(err)
 	}
 	seen := f.paths()
-	if !reflect.DeepEqual(seen, []string{"GET /v1.43/containers/json"}) {
+	if !reflect.DeepEqual(seen, []string{"GET /v1.43/containers/json", "GET /v1.43/info"}) {
 		t.Errorf("a pinned version must be used as is, without ping; requests: %q", seen)
+	}
+}
+
+// TestAskRootless reads the engine's rootless mode from /info's
+// SecurityOptions, and leaves it unknown when /info does not answer.
+func TestAskRootless(t *testing.T) {
+	for _, c := range []struct {
+		info string
+		want string
+	}{
+		{`{"SecurityOptions":["name=seccomp,profile=builtin","name=rootless","name=cgroupns"]}`, "true"},
+		{`{"SecurityOptions":["name=seccomp,profile=builtin","name=cgroupns"]}`, "false"},
+		{"", "unknown"},
+	} {
+		f := newFakeEngine(t, nil, withInfo(c.info))
+		v, err := Ask(context.Background(), localEndpoint(f), testTimeout)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := "unknown"
+		if v.Rootless != nil {
+			got = strconv.FormatBool(*v.Rootless)
+		}
+		if got != c.want {
+			t.Errorf("info %q: rootless %s, want %s", c.info, got, c.want)
+		}
 	}
 }
 

@@ -37,6 +37,13 @@ func serveEngine(t *testing.T, network, file string) string {
 		t.Fatal(err)
 	}
 	list := regexp.MustCompile(`^/v1\.[0-9]+/containers/json$`)
+	info := regexp.MustCompile(`^/v1\.[0-9]+/info$`)
+	// /info as a rootful engine answers it, unless the case gives its own
+	// (info.json beside the containers file).
+	infoBody := []byte(`{"ID":"fake","Containers":1,"ServerVersion":"27.5.1","SecurityOptions":["name=apparmor","name=seccomp,profile=builtin","name=cgroupns"]}`)
+	if b, err := os.ReadFile(filepath.Join(filepath.Dir(file), "info.json")); err == nil {
+		infoBody = b
+	}
 	version := regexp.MustCompile(`^/v1\.[0-9]+/version$`)
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Api-Version", "1.47")
@@ -49,6 +56,9 @@ func serveEngine(t *testing.T, network, file string) string {
 		case r.URL.Path == "/version" || version.MatchString(r.URL.Path):
 			w.Header().Set("Content-Type", "application/json")
 			w.Write([]byte(`{"Version":"27.5.1","ApiVersion":"1.47","MinAPIVersion":"1.24","Os":"linux","Arch":"amd64"}`))
+		case info.MatchString(r.URL.Path):
+			w.Header().Set("Content-Type", "application/json")
+			w.Write(infoBody)
 		case list.MatchString(r.URL.Path):
 			w.Header().Set("Content-Type", "application/json")
 			w.Write(body)

@@ -31,9 +31,9 @@ type move struct {
 	// widen is the width the text takes instead, when the service runs
 	// more replicas than it has ports: "8080" with 3 replicas becomes a
 	// range such as "8081-8083". 0 keeps the width.
-	widen int
-	to    uint16 // the first port after the move
-	finding  check.Finding
+	widen   int
+	to      uint16 // the first port after the move
+	finding check.Finding
 	// edits and envs are where the move is written; manual says why it
 	// cannot be, and what to change by hand.
 	edits  []fileEdit

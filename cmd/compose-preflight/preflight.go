@@ -56,7 +56,7 @@ func preflight(ctx context.Context, o options, sio stdio) (int, error) {
 	if view.err != nil {
 		return exitUsage, loadError(view.err)
 	}
-	in := check.Input{Bindings: bindings, Host: host, Project: proj.Name, Sockets: view.sockets, Containers: view.containers}
+	in := check.Input{Bindings: bindings, Host: host, Project: proj.Name, Sockets: view.sockets, Containers: view.containers, Rootless: view.rootless}
 	r := &report{proj: proj, opts: o, in: &in, checked: view.checked}
 	notes := view.notes
 	r.findings = check.Find(in)
@@ -103,6 +103,7 @@ type hostView struct {
 	notes      []check.Finding // run-level warnings: no engine, in a container
 	sockets    []sockets.Socket
 	containers []engine.Container
+	rootless   *bool // the engine's mode, when it said
 	err        error
 }
 
@@ -124,7 +125,7 @@ func gatherHost(ctx context.Context, o options, sio stdio) hostView {
 		v.err = err
 		return v
 	}
-	v.containers = in.Containers
+	v.containers, v.rootless = in.Containers, in.Rootless
 	if unreachable != nil {
 		v.notes = append(v.notes, *unreachable)
 	}
@@ -179,10 +180,11 @@ func askEngine(ctx context.Context, o options, sio stdio, in *check.Input) (engi
 	}
 	ep, err := engine.Resolve(env)
 	if err == nil {
-		var cs []engine.Container
-		cs, err = engine.List(ctx, ep, o.engineTimeout)
+		var v engine.View
+		v, err = engine.Ask(ctx, ep, o.engineTimeout)
 		if err == nil {
-			in.Containers = append([]engine.Container{}, cs...)
+			in.Containers = append([]engine.Container{}, v.Containers...)
+			in.Rootless = v.Rootless
 			return ep, ep.Remote, nil, nil
 		}
 	}

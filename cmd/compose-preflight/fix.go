@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -165,7 +164,7 @@ func (r *report) planSources(m *move) {
 					continue
 				}
 				seenVar[v.Name] = true
-				if uses := varRef(v.Name).FindAllStringIndex(s.Text, -1); len(uses) > 1 {
+				if uses := varExpr(v.Name).FindAllStringIndex(s.Text, -1); len(uses) > 1 {
 					m.manual = fmt.Sprintf("%s also sets another part of %q, which would move too: change the published port by hand", v.Name, s.Text)
 					return
 				}
@@ -197,11 +196,6 @@ func (r *report) planSources(m *move) {
 	if len(m.edits) == 0 && len(m.envs) == 0 {
 		m.manual = "no definition of it was found in the files"
 	}
-}
-
-// varRef matches a use of variable name in compose text: $NAME or ${NAME...}.
-func varRef(name string) *regexp.Regexp {
-	return regexp.MustCompile(`\$\{?` + regexp.QuoteMeta(name) + `([^A-Za-z0-9_]|$)`)
 }
 
 // defaultEnvFile is where a variable that only has a default is set: the

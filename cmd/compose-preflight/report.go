@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -236,6 +237,13 @@ func (r *report) nextStep(f check.Finding) string {
 	return strings.Join(steps, "; or ")
 }
 
+// varExpr matches the expression that uses variable name: $NAME, or
+// ${NAME...} up to its closing brace (defaults may nest one level).
+func varExpr(name string) *regexp.Regexp {
+	n := regexp.QuoteMeta(name)
+	return regexp.MustCompile(`\$\{` + n + `(?:[^{}]|\{[^{}]*\})*\}|\$` + n + `\b`)
+}
+
 // snippet returns the source line of s and a caret line under its span.
 func (r *report) snippet(s compose.Source) (string, string, bool) {
 	if r.lines == nil {
@@ -259,8 +267,15 @@ func (r *report) snippet(s compose.Source) (string, string, bool) {
 		return "", "", false
 	}
 	width := len([]rune(s.Text))
-	if s.Literal {
+	switch {
+	case s.Literal:
 		width = s.End - s.Offset
+	case s.Variable != nil:
+		// underline the variable's expression, not the whole entry
+		if loc := varExpr(s.Variable.Name).FindStringIndex(s.Text); loc != nil && col+len([]rune(s.Text)) <= len(runes) {
+			col += len([]rune(s.Text[:loc[0]]))
+			width = len([]rune(s.Text[loc[0]:loc[1]]))
+		}
 	}
 	width = max(1, min(width, len(runes)-col))
 	var pad strings.Builder

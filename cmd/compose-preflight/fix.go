@@ -244,7 +244,8 @@ type plan struct {
 // buildPlan reads each file once and applies every move's edits to it.
 func (r *report) buildPlan(moves []*move) (*plan, error) {
 	p := &plan{}
-	contents := map[string][]byte{}
+	contents := map[string][]byte{}  // as edited
+	originals := map[string][]byte{} // as read: what WriteFiles requires on disk
 	exists := map[string]bool{}
 	var order []string
 	read := func(path string) ([]byte, error) {
@@ -260,7 +261,7 @@ func (r *report) buildPlan(moves []*move) (*plan, error) {
 		default:
 			return nil, fmt.Errorf("reading %s: %w", path, err)
 		}
-		contents[path] = b
+		contents[path], originals[path] = b, b
 		order = append(order, path)
 		return b, nil
 	}
@@ -282,11 +283,9 @@ func (r *report) buildPlan(moves []*move) (*plan, error) {
 		}
 		p.moved = append(p.moved, m)
 		for _, e := range m.edits {
-			src, err := read(e.src.File)
-			if err != nil {
+			if _, err := read(e.src.File); err != nil {
 				return nil, err
 			}
-			_ = src
 			// Old is what the check saw, not what the file holds now: a file
 			// changed since it was loaded makes Splice refuse.
 			e.edit.Old = m.oldText()
@@ -342,14 +341,7 @@ func (r *report) buildPlan(moves []*move) (*plan, error) {
 		return nil, err
 	}
 	for _, path := range order {
-		old, err := os.ReadFile(path)
-		if err != nil && !os.IsNotExist(err) {
-			return nil, fmt.Errorf("reading %s: %w", path, err)
-		}
-		if !exists[path] {
-			old = nil
-		}
-		if !bytes.Equal(old, contents[path]) || !exists[path] {
+		if old := originals[path]; !exists[path] || !bytes.Equal(old, contents[path]) {
 			p.changes = append(p.changes, rewrite.Change{Path: path, Old: old, New: contents[path]})
 		}
 	}

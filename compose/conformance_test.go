@@ -1,34 +1,15 @@
 package compose
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
-)
 
-// oracleRecord is one line of corpus/oracle.jsonl: what `docker compose
-// config` said about a project (see corpus/README.md).
-type oracleRecord struct {
-	Project    string   `json:"project"`
-	Files      []string `json:"files"`
-	ProjectDir string   `json:"project_dir"`
-	ExtraArgs  []string `json:"extra_args"`
-	OK         bool     `json:"ok"`
-	Error      string   `json:"error"`
-	Ports      []struct {
-		Service   string `json:"service"`
-		HostIP    string `json:"host_ip"`
-		Published string `json:"published"`
-		Target    uint32 `json:"target"`
-		Protocol  string `json:"protocol"`
-	} `json:"ports"`
-}
+	"github.com/compose-preflight/compose-preflight/internal/testutil"
+)
 
 // configOnly are oracle failures that come from `docker compose config`
 // itself, not from loading: `up` loads these projects fine, so Load must
@@ -41,25 +22,11 @@ var configOnly = map[string]string{
 // the fixed published ports with what docker compose reported, and checks
 // that projects docker compose rejects are rejected.
 func TestConformance(t *testing.T) {
-	corpus, err := filepath.Abs(filepath.Join("..", "..", "shared", "corpus"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := os.Open(filepath.Join(corpus, "oracle.jsonl"))
-	if err != nil {
-		t.Skipf("conformance corpus not available (%v): skipping", err)
-	}
-	defer f.Close()
+	corpus, records := testutil.Oracle(t)
 	home := t.TempDir()
 	var total, passed int
 	var failures []string
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<24)
-	for sc.Scan() {
-		var r oracleRecord
-		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
-			t.Fatal(err)
-		}
+	for _, r := range records {
 		total++
 		opts := Options{
 			WorkingDir: corpus,
@@ -108,9 +75,6 @@ func TestConformance(t *testing.T) {
 			}
 		}
 		passed++
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
 	}
 	t.Logf("conformance: %d/%d passed", passed, total)
 	if len(failures) > 0 {

@@ -1,14 +1,11 @@
 package e2e
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"net"
 	"net/netip"
-	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -21,34 +18,13 @@ import (
 	"github.com/compose-spec/compose-go/v2/dotenv"
 
 	"github.com/compose-preflight/compose-preflight/internal/netnstest"
+	"github.com/compose-preflight/compose-preflight/internal/testutil"
 )
 
-// oracleRecord is one line of corpus/oracle.jsonl: how `docker compose
-// config` was invoked on a project and the ports it reported (see the
-// corpus README).
-type oracleRecord struct {
-	Project    string       `json:"project"`
-	Files      []string     `json:"files"`
-	ProjectDir string       `json:"project_dir"`
-	ExtraArgs  []string     `json:"extra_args"`
-	OK         bool         `json:"ok"`
-	Ports      []oraclePort `json:"ports"`
-}
-
-type oraclePort struct {
-	Service   string `json:"service"`
-	HostIP    string `json:"host_ip"`
-	Published string `json:"published"`
-	Target    uint32 `json:"target"`
-	Protocol  string `json:"protocol"`
-	Mode      string `json:"mode"`
-}
-
-func (p oraclePort) fixed() bool { return p.Published != "" && p.Published != "0" }
-
-func (p oraclePort) String() string {
-	return fmt.Sprintf("%s %s:%s:%d/%s", p.Service, p.HostIP, p.Published, p.Target, p.Protocol)
-}
+type (
+	oracleRecord = testutil.OracleRecord
+	oraclePort   = testutil.OraclePort
+)
 
 // portRange is the first and last host port of a published text ("8080",
 // "9000-9005").
@@ -128,14 +104,7 @@ func TestFixCorpus(t *testing.T) {
 	if !netnstest.Isolate(t) {
 		return
 	}
-	corpus, err := filepath.Abs(filepath.Join("..", "..", "..", "shared", "corpus"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	records, err := readOracle(filepath.Join(corpus, "oracle.jsonl"))
-	if err != nil {
-		t.Skipf("the shared corpus is not available (%v): skipping", err)
-	}
+	corpus, records := testutil.Oracle(t)
 	original, err := snapshot(corpus)
 	if err != nil {
 		t.Fatal(err)
@@ -143,7 +112,7 @@ func TestFixCorpus(t *testing.T) {
 	bin := binary(t)
 	stats := &fixStats{reasons: map[string]int{}}
 	for _, rec := range records {
-		if !rec.OK || !slices.ContainsFunc(rec.Ports, oraclePort.fixed) {
+		if !rec.OK || !slices.ContainsFunc(rec.Ports, oraclePort.Fixed) {
 			continue
 		}
 		stats.projects++
@@ -159,25 +128,6 @@ func TestFixCorpus(t *testing.T) {
 	if stats.projects == 0 {
 		t.Error("no corpus project publishes a fixed port: the oracle changed shape?")
 	}
-}
-
-func readOracle(path string) ([]oracleRecord, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	var out []oracleRecord
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<24)
-	for sc.Scan() {
-		var r oracleRecord
-		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, sc.Err()
 }
 
 // fixProject is TestFixCorpus on one project, in its own copy of the
@@ -337,7 +287,7 @@ func holdPorts(t *testing.T, ports []oraclePort) (held, skipped int) {
 	t.Helper()
 	done := map[string]bool{}
 	for _, p := range ports {
-		if !p.fixed() {
+		if !p.Fixed() {
 			continue
 		}
 		addr := netip.MustParseAddr("127.0.0.1")

@@ -19,7 +19,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 )
 
@@ -58,8 +57,9 @@ type TLS struct {
 }
 
 // Env is everything endpoint resolution reads from the process: its
-// environment, home folder, operating system and file system. Tests fill it
-// by hand; ProcessEnv reads the real process.
+// environment, home folder, operating system and file system. The caller
+// fills it from the environment it was given (the CLI passes its own, tests
+// theirs), so nothing here reads the real process environment.
 type Env struct {
 	// GOOS selects the default socket: "windows" uses the named pipe,
 	// "darwin" also looks for the Docker Desktop socket.
@@ -76,19 +76,6 @@ type Env struct {
 	Exists func(path string) bool
 	// ReadFile reads a file; nil means os.ReadFile.
 	ReadFile func(path string) ([]byte, error)
-}
-
-// ProcessEnv returns the Env of the running process. It is the only place
-// in this package that reads the real environment.
-func ProcessEnv() Env {
-	vars := make(map[string]string)
-	for _, kv := range os.Environ() {
-		if k, v, ok := strings.Cut(kv, "="); ok {
-			vars[k] = v
-		}
-	}
-	home, _ := os.UserHomeDir() // without a home, only ~/.docker is lost
-	return Env{GOOS: runtime.GOOS, Vars: vars, HomeDir: home}
 }
 
 func (e Env) exists(path string) bool {

@@ -218,14 +218,6 @@ func TestResolveContextWithoutDockerEndpoint(t *testing.T) {
 	}
 }
 
-func TestProcessEnvReadsTheProcess(t *testing.T) {
-	t.Setenv("DOCKER_CONTEXT", "from-the-process")
-	env := ProcessEnv()
-	if env.Vars["DOCKER_CONTEXT"] != "from-the-process" || env.GOOS == "" {
-		t.Errorf("ProcessEnv = %+v", env)
-	}
-}
-
 // homeWith makes a home folder whose ~/.docker/config.json holds config.
 func homeWith(t *testing.T, config string) string {
 	home := t.TempDir()

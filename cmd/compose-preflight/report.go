@@ -26,10 +26,9 @@ type report struct {
 	in       *check.Input
 	opts     options
 	findings []check.Finding
-	next     map[int]uint16  // binding index -> nearest free port
-	probe    check.ProbeFunc // confirms picks; nil when this host is not checked
-	checked  string          // what the bindings were checked against
-	cwd      string
+	next     map[int]uint16      // binding index -> nearest free port
+	probe    check.ProbeFunc     // confirms picks; nil when this host is not checked
+	checked  string              // what the bindings were checked against
 	lines    map[string][]string // file -> lines, read once for snippets
 }
 

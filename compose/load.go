@@ -115,6 +115,7 @@ type HostPort struct {
 // would, and extracts its published ports with their sources. Every error
 // is a *LoadError naming the file and line at fault where there is one.
 func Load(ctx context.Context, opts Options) (*Project, error) {
+	prepareSchema()
 	cwd := opts.WorkingDir
 	if cwd == "" {
 		wd, err := os.Getwd()

@@ -1,8 +1,10 @@
 package check
 
 import (
+	"cmp"
 	"fmt"
 	"net/netip"
+	"slices"
 	"sort"
 
 	"github.com/compose-preflight/compose-preflight/check/engine"
@@ -35,22 +37,54 @@ type portKey struct {
 
 // index groups sockets by protocol and port so that each binding looks at
 // the few sockets on its own port, whatever the size of the host table.
-type index map[portKey][]int
+// It is one sorted slice, not a map: built in every run over thousands of
+// sockets, a map costs an allocation per port and its growth, a slice one
+// allocation and a sort.
+type index []indexEntry
+
+type indexEntry struct {
+	key    uint32 // protoCode<<16 | port
+	socket int32  // position in Input.Sockets
+}
+
+func indexKey(proto string, port uint16) uint32 {
+	code := uint32(3) // what no socket in the table has: "sctp", say
+	switch proto {
+	case "tcp":
+		code = 1
+	case "udp":
+		code = 2
+	}
+	return code<<16 | uint32(port)
+}
 
 func newIndex(socks []sockets.Socket) index {
-	ix := make(index)
+	ix := make(index, len(socks))
 	for i, s := range socks {
-		k := portKey{s.Protocol, s.Port}
-		ix[k] = append(ix[k], i)
+		ix[i] = indexEntry{indexKey(s.Protocol, s.Port), int32(i)}
 	}
+	slices.SortFunc(ix, func(a, b indexEntry) int {
+		return cmp.Or(cmp.Compare(a.key, b.key), cmp.Compare(a.socket, b.socket))
+	})
 	return ix
+}
+
+// on returns the entries of the sockets on proto/port, in table order.
+func (ix index) on(proto string, port uint16) []indexEntry {
+	k := indexKey(proto, port)
+	lo, _ := slices.BinarySearchFunc(ix, k, func(e indexEntry, k uint32) int { return cmp.Compare(e.key, k) })
+	hi := lo
+	for hi < len(ix) && ix[hi].key == k {
+		hi++
+	}
+	return ix[lo:hi]
 }
 
 // holders returns the sockets that overlap a bind of b on port p.
 func (in *Input) holders(ix index, b Binding, p uint16) []Holder {
 	var hs []Holder
-	for _, si := range ix[portKey{b.Protocol, p}] {
-		s := in.Sockets[si]
+	for _, e := range ix.on(b.Protocol, p) {
+		s := in.Sockets[e.socket]
 		worst := Free
 		for _, e := range b.endpoints() {
 			switch v := overlap(socketEndpoint(s), e, in.Host.GOOS); {

@@ -30,7 +30,9 @@ func holderSockets(t *testing.T, exe string, cred *syscall.Credential) (*helper,
 	for i, proto := range []string{"tcp", "udp"} {
 		port, _ := strconv.Atoi(ports[i])
 		for _, s := range socks {
-			if s.Protocol == proto && int(s.Port) == port {
+			// the helper's address too: on a busy host another process
+			// may hold the same port on [::1]
+			if s.Protocol == proto && int(s.Port) == port && s.Addr == lo4 {
 				held = append(held, s)
 			}
 		}

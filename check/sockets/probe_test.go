@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"net/netip"
+	"strconv"
 	"testing"
 )
 
@@ -14,9 +15,36 @@ var (
 	any6 = netip.IPv6Unspecified()
 )
 
-// listenOn opens a TCP listener on network/addr and returns its port.
+// quietPort returns a port that no socket holds, TCP or UDP, on any
+// address: the probes that must find a port free would otherwise depend
+// on what else the host runs (another process on [::1] with the port the
+// kernel gave the test on 127.0.0.1).
+func quietPort(t *testing.T) uint16 {
+	t.Helper()
+	for range 100 {
+		l, err := net.Listen("tcp", ":0") // dual-stack [::]: every address
+		if err != nil {
+			t.Fatal(err)
+		}
+		port := l.Addr().(*net.TCPAddr).AddrPort().Port()
+		u, err := net.ListenPacket("udp", net.JoinHostPort("", strconv.Itoa(int(port))))
+		l.Close()
+		if err == nil {
+			u.Close()
+			return port
+		}
+	}
+	t.Fatal("no port free for both TCP and UDP after 100 tries")
+	return 0
+}
+
+// listenOn opens a TCP listener on network/addr and returns its port; port
+// 0 in addr means a quiet port.
 func listenOn(t *testing.T, lc net.ListenConfig, network, addr string) uint16 {
 	t.Helper()
+	if host, port, err := net.SplitHostPort(addr); err == nil && port == "0" {
+		addr = net.JoinHostPort(host, strconv.Itoa(int(quietPort(t))))
+	}
 	l, err := lc.Listen(context.Background(), network, addr)
 	if err != nil {
 		t.Fatal(err)
@@ -66,7 +94,7 @@ func TestProbeV6OnlyListener(t *testing.T) {
 }
 
 func TestProbeUDP(t *testing.T) {
-	c, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	c, err := net.ListenPacket("udp4", net.JoinHostPort("127.0.0.1", strconv.Itoa(int(quietPort(t)))))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -148,7 +148,10 @@ func gatherHost(ctx context.Context, o options, sio stdio) hostView {
 		return v
 	}
 	// Non-nil even when empty: nil means "this host is not checked".
-	v.sockets = append(make([]sockets.Socket, 0, len(socks)), socks...)
+	if socks == nil {
+		socks = []sockets.Socket{}
+	}
+	v.sockets = socks
 	switch {
 	case inside:
 		// No engine to rely on: this container's own sockets are the best

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"go.yaml.in/yaml/v4"
 )
@@ -51,26 +52,35 @@ func (e *LoadError) Error() string {
 
 func (e *LoadError) Unwrap() error { return e.Err }
 
-var (
-	// compose-go: "failed to parse FILE: yaml: ... line N: message"
-	reParse = regexp.MustCompile(`^failed to parse (.+?): (yaml: .*)$`)
-	// yaml: the last "line N:" is the error's own position
-	reYAMLLine = regexp.MustCompile(`line (\d+):`)
-	// a decoding error: "construct errors: line N: yaml: message"
-	reConstruct = regexp.MustCompile(`^construct errors:\s*line (\d+): (?:yaml: )?(.*)$`)
-	// schema validation: "validating FILE: PATH message"
-	reValidating = regexp.MustCompile(`^validating (.+?): (.*)$`)
-	// an env file that does not parse: "failed to read FILE: line N: msg"
-	reEnvFile = regexp.MustCompile(`^failed to read (.+?): line (\d+): (.*)$`)
-	// a service's env_file that does not exist
-	reEnvMissing = regexp.MustCompile(`env file (\S+) not found`)
-	// a dotted model path such as services.web.ports.0
-	reModelPath = regexp.MustCompile(`\b((?:services|networks|volumes|secrets|configs|include|models)(?:\.[^\s:'"]+)?)`)
-	// "required variable X is missing a value"
-	reRequired = regexp.MustCompile(`required variable (\w+) is missing a value`)
-	// a port rejected by go-connections
-	reBadPort = regexp.MustCompile(`(?i)invalid (?:hostPort|containerPort|port|proto|IP address|range)[^:]*: ?(\S*)`)
-)
+// messagePatterns read compose-go's error messages. They are compiled on
+// the first error only: a load that succeeds, which is every run of the
+// hook that matters, does not pay for nine regular expressions.
+type messagePatterns struct {
+	parse, yamlLine, construct, validating, envFile, envMissing, modelPath, required, badPort *regexp.Regexp
+}
+
+var patterns = sync.OnceValue(func() *messagePatterns {
+	return &messagePatterns{
+		// compose-go: "failed to parse FILE: yaml: ... line N: message"
+		parse: regexp.MustCompile(`^failed to parse (.+?): (yaml: .*)$`),
+		// yaml: the last "line N:" is the error's own position
+		yamlLine: regexp.MustCompile(`line (\d+):`),
+		// a decoding error: "construct errors: line N: yaml: message"
+		construct: regexp.MustCompile(`^construct errors:\s*line (\d+): (?:yaml: )?(.*)$`),
+		// schema validation: "validating FILE: PATH message"
+		validating: regexp.MustCompile(`^validating (.+?): (.*)$`),
+		// an env file that does not parse: "failed to read FILE: line N: msg"
+		envFile: regexp.MustCompile(`^failed to read (.+?): line (\d+): (.*)$`),
+		// a service's env_file that does not exist
+		envMissing: regexp.MustCompile(`env file (\S+) not found`),
+		// a dotted model path such as services.web.ports.0
+		modelPath: regexp.MustCompile(`\b((?:services|networks|volumes|secrets|configs|include|models)(?:\.[^\s:'"]+)?)`),
+		// "required variable X is missing a value"
+		required: regexp.MustCompile(`required variable (\w+) is missing a value`),
+		// a port rejected by go-connections
+		badPort: regexp.MustCompile(`(?i)invalid (?:hostPort|containerPort|port|proto|IP address|range)[^:]*: ?(\S*)`),
+	}
+})
 
 // explain turns any error from loading into a *LoadError with a file and,
 // when it can be found in the YAML index, a line.
@@ -203,8 +213,9 @@ func (l *loader) crawl(ix *index, f *yamlFile, depth int) {
 
 // locate finds the file and line an error from compose-go is about.
 func (l *loader) locate(le *LoadError) {
+	re := patterns()
 	msg := le.Msg
-	if m := reEnvFile.FindStringSubmatch(msg); m != nil {
+	if m := re.envFile.FindStringSubmatch(msg); m != nil {
 		le.File, le.Msg = m[1], "invalid env file: "+m[3]
 		le.Line, _ = strconv.Atoi(m[2])
 		return
@@ -214,7 +225,7 @@ func (l *loader) locate(le *LoadError) {
 
 	// a YAML syntax error (compose-go may report it without the file name):
 	// our own parse with the same library finds the file and the line
-	if m := reParse.FindStringSubmatch(msg); m != nil || strings.HasPrefix(msg, "yaml: ") {
+	if m := re.parse.FindStringSubmatch(msg); m != nil || strings.HasPrefix(msg, "yaml: ") {
 		for _, f := range files {
 			yf := ix.file(f)
 			if yf.err == nil || yf.src == nil {
@@ -227,7 +238,7 @@ func (l *loader) locate(le *LoadError) {
 			}
 			text := yf.err.Error()
 			le.Msg = "invalid YAML: " + strings.TrimPrefix(text, "yaml: ")
-			if lines := reYAMLLine.FindAllStringSubmatch(text, -1); len(lines) > 0 {
+			if lines := re.yamlLine.FindAllStringSubmatch(text, -1); len(lines) > 0 {
 				le.Line, _ = strconv.Atoi(lines[len(lines)-1][1])
 			}
 			return
@@ -237,7 +248,7 @@ func (l *loader) locate(le *LoadError) {
 			// unexpanded): "construct errors: line N: yaml: message"
 			le.File = m[1]
 			text := strings.TrimPrefix(m[2], "yaml: ")
-			if c := reConstruct.FindStringSubmatch(text); c != nil {
+			if c := re.construct.FindStringSubmatch(text); c != nil {
 				le.Line, _ = strconv.Atoi(c[1])
 				text = c[2]
 			}
@@ -245,15 +256,15 @@ func (l *loader) locate(le *LoadError) {
 			return
 		}
 	}
-	if m := reValidating.FindStringSubmatch(msg); m != nil {
+	if m := re.validating.FindStringSubmatch(msg); m != nil {
 		le.File = m[1]
 		le.Msg = strings.Replace(m[2], " false schema", ": not allowed here", 1)
-		if p := reModelPath.FindString(m[2]); p != "" {
+		if p := re.modelPath.FindString(m[2]); p != "" {
 			le.Line = findPath(ix.file(m[1]), p)
 		}
 		return
 	}
-	if m := reEnvMissing.FindStringSubmatch(msg); m != nil {
+	if m := re.envMissing.FindStringSubmatch(msg); m != nil {
 		base := filepath.Base(m[1])
 		if f, line := findScalar(ix, files, func(v string) bool { return filepath.Base(v) == base }); f != "" {
 			le.File, le.Line = f, line
@@ -261,7 +272,7 @@ func (l *loader) locate(le *LoadError) {
 			return
 		}
 	}
-	if m := reRequired.FindStringSubmatch(msg); m != nil {
+	if m := re.required.FindStringSubmatch(msg); m != nil {
 		if f, line := findScalar(ix, files, func(v string) bool {
 			return strings.Contains(v, "${"+m[1]+":?") || strings.Contains(v, "${"+m[1]+"?")
 		}); f != "" {
@@ -269,7 +280,7 @@ func (l *loader) locate(le *LoadError) {
 			return
 		}
 	}
-	if m := reBadPort.FindStringSubmatch(msg); m != nil {
+	if m := re.badPort.FindStringSubmatch(msg); m != nil {
 		if f, line := l.findBadPort(ix, files); f != "" {
 			le.File, le.Line = f, line
 			le.Msg = "invalid port: " + msg
@@ -282,13 +293,13 @@ func (l *loader) locate(le *LoadError) {
 		if strings.Contains(msg, f) {
 			le.File = f
 			le.Msg = strings.ReplaceAll(msg, f+": ", "")
-			if p := reModelPath.FindString(msg); p != "" {
+			if p := re.modelPath.FindString(msg); p != "" {
 				le.Line = findPath(ix.file(f), p)
 			}
 			return
 		}
 	}
-	if p := reModelPath.FindString(msg); p != "" {
+	if p := re.modelPath.FindString(msg); p != "" {
 		for _, f := range files {
 			if line := findPath(ix.file(f), p); line > 0 {
 				le.File, le.Line = f, line

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -14,10 +15,12 @@ import (
 
 // envKeyPattern is the variable name syntax of compose interpolation (template package):
 // only such a variable can supply a port, so only such a key is ever set.
-var envKeyPattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+// It and envExport are compiled when --fix first needs them, not at every
+// start of the tool.
+var envKeyPattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`) })
 
 // envExport mirrors the dotenv parser's exportRegex.
-var envExport = regexp.MustCompile(`^export\s+`)
+var envExport = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^export\s+`) })
 
 // envStmt is one statement of a .env file as compose-go's dotenv parser sees it, with the
 // byte span of its value in the original file (BOM included).
@@ -59,7 +62,7 @@ func scanEnv(src []byte) ([]envStmt, error) {
 
 		// locateKeyName
 		rest := s[pos:]
-		if envExport.MatchString(rest) {
+		if envExport().MatchString(rest) {
 			rest = strings.TrimLeftFunc(strings.TrimPrefix(rest, "export"), envIsSpace)
 		}
 		if rest == "" {
@@ -188,7 +191,7 @@ func EnvValuePos(src []byte, key string) (line, col int, ok bool) {
 // users see. So is a value the parser would read differently than written (a "$" in an
 // unquoted or double-quoted value, a " #" in an unquoted one, a quote of the same kind).
 func SetEnv(src []byte, key, value string) ([]byte, error) {
-	if !envKeyPattern.MatchString(key) {
+	if !envKeyPattern().MatchString(key) {
 		return nil, fmt.Errorf("refusing to set %q: not a variable name compose can interpolate", key)
 	}
 	if strings.ContainsAny(value, "\n\r\x00") {

@@ -55,7 +55,21 @@ func benchList(b *testing.B, list func(context.Context) ([]Socket, error)) {
 func BenchmarkListNetlink(b *testing.B) { benchList(b, ListNetlink) }
 
 // BenchmarkListListening is the check's hot path: listeners and UDP only.
-func BenchmarkListListening(b *testing.B) { benchList(b, ListListening) }
+func BenchmarkListListening(b *testing.B) {
+	benchList(b, func(ctx context.Context) ([]Socket, error) { return ListListening(ctx) })
+}
+
+// BenchmarkListListeningPorts is what a check asks for: the listeners and
+// UDP sockets on the project's ports (twenty here), which the kernel
+// filters.
+func BenchmarkListListeningPorts(b *testing.B) {
+	ports := make([]PortRange, 20)
+	for i := range ports {
+		p := uint16(18000 + 7*i)
+		ports[i] = PortRange{p, p}
+	}
+	benchList(b, func(ctx context.Context) ([]Socket, error) { return ListListening(ctx, ports...) })
+}
 
 func BenchmarkListProcNet(b *testing.B) {
 	benchList(b, func(ctx context.Context) ([]Socket, error) { return ListProcNet(ctx, "/proc") })

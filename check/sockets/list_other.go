@@ -14,9 +14,10 @@ func List(ctx context.Context) ([]Socket, error) {
 	return ListGopsutil(ctx)
 }
 
-// ListListening is List: the portable table has no costly part to leave out.
-func ListListening(ctx context.Context) ([]Socket, error) { return List(ctx) }
+// ListListening is List: the portable table has no costly part to leave
+// out, and no filter by port (ports are ignored: nothing asked is missing).
+func ListListening(ctx context.Context, ports ...PortRange) ([]Socket, error) { return List(ctx) }
 
 // ListBound returns nothing outside Linux: no portable table reports TCP
 // sockets that are bound but not listening. A bind probe still sees them.
-func ListBound(ctx context.Context) ([]Socket, error) { return nil, nil }
+func ListBound(ctx context.Context, ports ...PortRange) ([]Socket, error) { return nil, nil }

@@ -52,7 +52,7 @@ const (
 // also walk its bind and established hashes, a cost that grows with the
 // number of connections on the host (research/sockets.md §1.4).
 func ListNetlink(ctx context.Context) ([]Socket, error) {
-	return listNetlink(ctx, tcpStates, true)
+	return listNetlink(ctx, tcpStates, true, nil)
 }
 
 // ListListening is the fast half of ListNetlink: TCP listeners and bound
@@ -60,20 +60,36 @@ func ListNetlink(ctx context.Context) ([]Socket, error) {
 // established hash (milliseconds under load). A check asks ListBound only
 // when a bind probe finds a port busy that this list does not explain.
 // Without netlink it reads /proc/net, which shows the same.
-func ListListening(ctx context.Context) ([]Socket, error) {
+//
+// With ports, the kernel leaves out the sockets on other ports (netlink
+// only: the /proc/net fallback lists them all).
+func ListListening(ctx context.Context, ports ...PortRange) ([]Socket, error) {
 	return orProcNet(ctx, func(ctx context.Context) ([]Socket, error) {
-		return listNetlink(ctx, tcpListenOnly, true)
+		return listNetlink(ctx, tcpListenOnly, true, ports)
 	})
 }
 
 // ListBound lists the TCP sockets that are bound but not listening (Linux
 // 6.8 and later report them; older kernels, none). They block a bind as a
-// listener does, and only netlink shows them.
-func ListBound(ctx context.Context) ([]Socket, error) {
-	return listNetlink(ctx, tcpBoundOnly, false)
+// listener does, and only netlink shows them. With ports, the kernel
+// leaves out the sockets on other ports.
+func ListBound(ctx context.Context, ports ...PortRange) ([]Socket, error) {
+	return listNetlink(ctx, tcpBoundOnly, false, ports)
 }
 
-func listNetlink(ctx context.Context, tcpStates uint32, udp bool) ([]Socket, error) {
+func listNetlink(ctx context.Context, tcpStates uint32, udp bool, ports []PortRange) ([]Socket, error) {
+	filter := portFilter(ports)
+	socks, err := dumpAll(ctx, tcpStates, udp, filter)
+	if err != nil && filter != nil && ctx.Err() == nil {
+		// A kernel that refuses the filter program still answers without
+		// one: more sockets than asked for, none missing.
+		return dumpAll(ctx, tcpStates, udp, nil)
+	}
+	return socks, err
+}
+
+// dumpAll runs the dumps of one listing on a new sock_diag socket.
+func dumpAll(ctx context.Context, tcpStates uint32, udp bool, filter []byte) ([]Socket, error) {
 	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, unix.NETLINK_SOCK_DIAG)
 	if err != nil {
 		return nil, fmt.Errorf("open netlink sock_diag socket: %w", err)
@@ -97,7 +113,7 @@ func listNetlink(ctx context.Context, tcpStates uint32, udp bool) ([]Socket, err
 	// of listeners) copying per datagram and per dump showed in profiles.
 	socks := make([]Socket, 0, 256)
 	dump := func(req []byte, proto uint8) ([]Socket, error) {
-		return dumpDiag(ctx, fd, buf, req, seq, proto, socks)
+		return dumpDiag(ctx, fd, buf, withFilter(req, filter), seq, proto, socks)
 	}
 
 	// TCP first through the older TCPDIAG_GETSOCK request, which dumps both

@@ -58,6 +58,10 @@ type Socket struct {
 	PID      int32 // 0 when the table does not say (netlink, /proc/net)
 }
 
+// PortRange is the ports First to Last, both included: a listing asked for
+// ranges may leave out the sockets on other ports.
+type PortRange struct{ First, Last uint16 }
+
 // Owner is the process that holds a socket, as far as it can be seen.
 type Owner struct {
 	PID     int32

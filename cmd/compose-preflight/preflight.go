@@ -56,6 +56,11 @@ func preflight(ctx context.Context, o options, sio stdio) (int, error) {
 	if view.err != nil {
 		return exitUsage, loadError(view.err)
 	}
+	if view.listSockets {
+		if view.sockets, err = listSockets(ctx, bindings); err != nil {
+			return exitUsage, loadError(err)
+		}
+	}
 	in := check.Input{Bindings: bindings, Host: host, Project: proj.Name, Sockets: view.sockets, Containers: view.containers, Rootless: view.rootless}
 	r := &report{proj: proj, opts: o, in: &in, checked: view.checked}
 	notes := view.notes
@@ -99,17 +104,21 @@ func loadError(err error) error { return &exitError{code: exitUsage, err: err} }
 
 // hostView is what the host and its engine hold, and what was checked.
 type hostView struct {
-	checked    string
-	notes      []check.Finding // run-level warnings: no engine, in a container
-	sockets    []sockets.Socket
-	containers []engine.Container
-	rootless   *bool // the engine's mode, when it said
-	err        error
+	checked string
+	notes   []check.Finding // run-level warnings: no engine, in a container
+	// listSockets says that this host's sockets are to be checked; they
+	// are listed once the project's ports are known (listSockets).
+	listSockets bool
+	sockets     []sockets.Socket
+	containers  []engine.Container
+	rootless    *bool // the engine's mode, when it said
+	err         error
 }
 
-// gatherHost asks the engine and lists this host's sockets. It needs no
-// project, so it runs while the project loads (most of a run): the engine
-// call and the socket table then cost nothing on a machine with two cores.
+// gatherHost asks the engine and decides whether this host's sockets are
+// checked. It needs no project, so it runs while the project loads (most
+// of a run). The sockets wait for the project: asked for its ports only,
+// the kernel answers with a few sockets instead of every one on the host.
 func gatherHost(ctx context.Context, o options, sio stdio) hostView {
 	v := hostView{checked: "this host"}
 	if o.static {
@@ -142,16 +151,7 @@ func gatherHost(ctx context.Context, o options, sio stdio) hostView {
 		inContainer(fmt.Sprintf("running inside a container (%s): its sockets are not the host's, so only the engine's published ports were checked", why))
 		return v
 	}
-	socks, err := sockets.ListListening(ctx)
-	if err != nil {
-		v.err = fmt.Errorf("listing this host's sockets: %w", err)
-		return v
-	}
-	// Non-nil even when empty: nil means "this host is not checked".
-	if socks == nil {
-		socks = []sockets.Socket{}
-	}
-	v.sockets = socks
+	v.listSockets = true
 	switch {
 	case inside:
 		// No engine to rely on: this container's own sockets are the best
@@ -162,6 +162,32 @@ func gatherHost(ctx context.Context, o options, sio stdio) hostView {
 		v.checked = "this host and its Docker engine"
 	}
 	return v
+}
+
+// listSockets lists this host's listeners and UDP sockets on the ports
+// the bindings publish. The list is never nil: nil means "this host is
+// not checked".
+func listSockets(ctx context.Context, bindings []check.Binding) ([]sockets.Socket, error) {
+	if len(bindings) == 0 {
+		return []sockets.Socket{}, nil
+	}
+	socks, err := sockets.ListListening(ctx, portRanges(bindings)...)
+	if err != nil {
+		return nil, fmt.Errorf("listing this host's sockets: %w", err)
+	}
+	if socks == nil {
+		socks = []sockets.Socket{}
+	}
+	return socks, nil
+}
+
+// portRanges are the host ports of the bindings.
+func portRanges(bindings []check.Binding) []sockets.PortRange {
+	rs := make([]sockets.PortRange, len(bindings))
+	for i, b := range bindings {
+		rs[i] = sockets.PortRange{First: b.Published, Last: b.Last}
+	}
+	return rs
 }
 
 // askEngine lists the Docker engine's containers into in.Containers, the
@@ -249,7 +275,11 @@ func probeUnexplained(ctx context.Context, in *check.Input, fs []check.Finding) 
 	if len(busy) == 0 {
 		return fs, nil
 	}
-	bound, err := sockets.ListBound(ctx)
+	var busyPorts []sockets.PortRange
+	for i := range busy {
+		busyPorts = append(busyPorts, sockets.PortRange{First: in.Bindings[i].Published, Last: in.Bindings[i].Published})
+	}
+	bound, err := sockets.ListBound(ctx, busyPorts...)
 	if err != nil {
 		return nil, fmt.Errorf("listing bound TCP sockets: %w", err)
 	}
@@ -385,8 +415,16 @@ func settleHolders(ctx context.Context, fs []check.Finding) ([]check.Finding, er
 			return nil
 		}
 		again = map[sockets.Socket]bool{}
-		for _, list := range []func(context.Context) ([]sockets.Socket, error){sockets.ListListening, sockets.ListBound} {
-			socks, err := list(ctx)
+		var ports []sockets.PortRange
+		for _, f := range fs {
+			for _, h := range f.Holders {
+				if h.HasSocket() {
+					ports = append(ports, sockets.PortRange{First: h.Socket.Port, Last: h.Socket.Port})
+				}
+			}
+		}
+		for _, list := range []func(context.Context, ...sockets.PortRange) ([]sockets.Socket, error){sockets.ListListening, sockets.ListBound} {
+			socks, err := list(ctx, ports...)
 			if err != nil {
 				return fmt.Errorf("listing this host's sockets again: %w", err)
 			}

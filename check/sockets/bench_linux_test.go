@@ -126,15 +126,15 @@ func BenchmarkOwners(b *testing.B) {
 }
 
 // BenchmarkInventoryAndOwner is what a check costs when one port conflicts:
-// ListListening (the hot path), then the owner of the conflicting socket
-// (held by a small process).
+// ListListening on the project's port (the hot path), then the owner of
+// the conflicting socket (held by a small process).
 func BenchmarkInventoryAndOwner(b *testing.B) {
 	startLoad(b)
 	h := startHelper(b, "hold", nil, nil, "hold")
 	holdPort, _ := strconv.Atoi(strings.Fields(h.line)[0])
 	ctx := context.Background()
 	for b.Loop() {
-		socks, err := ListListening(ctx)
+		socks, err := ListListening(ctx, PortRange{uint16(holdPort), uint16(holdPort)})
 		if err != nil {
 			b.Fatal(err)
 		}

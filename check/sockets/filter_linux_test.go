@@ -195,6 +195,10 @@ func FuzzPortFilter(f *testing.F) {
 	f.Add([]byte{0x1f, 0x90, 0x1f, 0x95, 0x1f, 0x96, 0x1f, 0x99, 0x00, 0x50, 0x00, 0x50})
 	f.Add([]byte{0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00})
 	f.Fuzz(func(t *testing.T, raw []byte) {
+		// 64 ranges at most: checking every range end of a long input
+		// against every range is quadratic, and the program's length
+		// limit has its own test
+		raw = raw[:min(len(raw), 4*64)]
 		var rs []PortRange
 		for i := 0; i+3 < len(raw); i += 4 {
 			rs = append(rs, PortRange{binary.BigEndian.Uint16(raw[i:]), binary.BigEndian.Uint16(raw[i+2:])})
@@ -219,6 +223,36 @@ func FuzzPortFilter(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestPortFilterLimit: up to maxFilterRanges ranges make a program the
+// kernel accepts; past that there is no filter (the dump lists every
+// port) rather than a program too long for its 16-bit jumps.
+func TestPortFilterLimit(t *testing.T) {
+	ranges := func(n int) []PortRange {
+		rs := make([]PortRange, n)
+		for i := range rs {
+			rs[i] = PortRange{uint16(2 + 3*i), uint16(2 + 3*i)} // disjoint, not touching
+		}
+		return rs
+	}
+	bc := portFilter(ranges(maxFilterRanges))
+	if bc == nil || !auditFilter(bc) {
+		t.Fatalf("%d ranges: no program, or one the kernel refuses", maxFilterRanges)
+	}
+	if !runFilter(bc, 2+3*(maxFilterRanges-1)) || runFilter(bc, 3) {
+		t.Error("the longest program accepts the wrong ports")
+	}
+	if bc := portFilter(ranges(maxFilterRanges + 1)); bc != nil {
+		t.Errorf("%d ranges: a program of %d bytes, want none", maxFilterRanges+1, len(bc))
+	}
+	if bc := portFilter(nil); bc != nil {
+		t.Error("no ranges: want no program")
+	}
+	// the kernel takes the longest program too
+	if _, err := dumpAll(context.Background(), tcpListenOnly, true, portFilter(ranges(maxFilterRanges))); err != nil {
+		t.Fatalf("the kernel refused the longest program: %v", err)
+	}
 }
 
 // TestPortFilterSeeds runs the fuzz target's properties on many random

@@ -29,6 +29,9 @@ const (
 	// (network_mode service: or container:) and publishes ports, which the
 	// engine refuses.
 	KindNetworkMode Kind = "network-mode"
+	// KindHostIP: a binding's host IP is not an address of this machine;
+	// the engine's bind fails ("cannot assign requested address").
+	KindHostIP Kind = "host-ip"
 	// KindEphemeral: a fixed port inside the kernel's ephemeral range can
 	// be taken at any moment by an outgoing connection.
 	KindEphemeral Kind = "ephemeral-range"

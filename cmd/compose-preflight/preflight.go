@@ -69,6 +69,9 @@ func preflight(ctx context.Context, o options, sio stdio) (int, error) {
 		if r.findings, err = probeUnexplained(ctx, &in, r.findings); err != nil {
 			return exitUsage, loadError(err)
 		}
+		if view.local {
+			r.findings = append(r.findings, hostIPFindings(&in)...)
+		}
 		// Picks are confirmed by a bind probe only when this host is the
 		// one checked (not --static, a remote engine, or in a container).
 		r.probe = func(proto string, addr netip.Addr, port uint16) bool {
@@ -109,10 +112,13 @@ type hostView struct {
 	// listSockets says that this host's sockets are to be checked; they
 	// are listed once the project's ports are known (listSockets).
 	listSockets bool
-	sockets     []sockets.Socket
-	containers  []engine.Container
-	rootless    *bool // the engine's mode, when it said
-	err         error
+	// local says that this machine's addresses are the engine's: the
+	// sockets are listed, and not from inside a container.
+	local      bool
+	sockets    []sockets.Socket
+	containers []engine.Container
+	rootless   *bool // the engine's mode, when it said
+	err        error
 }
 
 // gatherHost asks the engine and decides whether this host's sockets are
@@ -161,7 +167,34 @@ func gatherHost(ctx context.Context, o options, sio stdio) hostView {
 	case v.containers != nil:
 		v.checked = "this host and its Docker engine"
 	}
+	v.local = !inside
 	return v
+}
+
+// hostIPFindings reports the bindings whose host IP is not an address of
+// this machine: the engine's bind fails with "cannot assign requested
+// address" (a compose file written on another machine, a VPN or a
+// Wi-Fi address that is gone). A bind probe asks the kernel, which also
+// honours net.ipv4.ip_nonlocal_bind as the engine's bind would.
+func hostIPFindings(in *check.Input) []check.Finding {
+	var out []check.Finding
+	absent := map[netip.Addr]bool{}
+	for i, b := range in.Bindings {
+		a := b.HostIP
+		if !a.IsValid() || a.Unmap().IsUnspecified() || (b.Protocol != "tcp" && b.Protocol != "udp") {
+			continue
+		}
+		gone, asked := absent[a]
+		if !asked {
+			gone = sockets.Probe(b.Protocol, a, b.Published).Status == sockets.NotHere
+			absent[a] = gone
+		}
+		if gone {
+			out = append(out, check.Finding{Kind: check.KindHostIP, Severity: check.Error, Binding: i, Other: -1, Service: b.Service, Port: b.Published,
+				Detail: fmt.Sprintf("%s is not an address of this host, so the engine cannot bind it (cannot assign requested address)", a)})
+		}
+	}
+	return out
 }
 
 // listSockets lists this host's listeners and UDP sockets on the ports

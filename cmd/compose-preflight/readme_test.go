@@ -1,10 +1,17 @@
 package main
 
 import (
+	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/compose-preflight/compose-preflight/check"
 )
 
 // TestREADMEDemo keeps the README's first command true: the finding it
@@ -32,5 +39,44 @@ func TestREADMEDemo(t *testing.T) {
 	got := strings.SplitN(out, "\n", 5)
 	if len(got) < 4 || strings.Join(got[:4], "\n") != strings.Join(want, "\n") {
 		t.Errorf("README.md shows:\n%s\nthe tool prints:\n%s", strings.Join(want, "\n"), out)
+	}
+}
+
+// TestEveryKindDocumented holds the README's table of finding kinds and
+// the SARIF rule descriptions to the kinds check/finding.go declares.
+func TestEveryKindDocumented(t *testing.T) {
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, "../../check/finding.go", nil, parser.SkipObjectResolution)
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kinds int
+	ast.Inspect(f, func(n ast.Node) bool {
+		vs, ok := n.(*ast.ValueSpec)
+		if !ok || vs.Type == nil || fmt.Sprint(vs.Type) != "Kind" {
+			return true
+		}
+		for i, name := range vs.Names {
+			lit, ok := vs.Values[i].(*ast.BasicLit)
+			if !ok {
+				continue
+			}
+			kind, _ := strconv.Unquote(lit.Value)
+			kinds++
+			if !strings.Contains(string(readme), "| `"+kind+"` |") {
+				t.Errorf("%s (%q) is not in the README's table of kinds", name.Name, kind)
+			}
+			if kindDescriptions[check.Kind(kind)] == "" {
+				t.Errorf("%s (%q) has no SARIF rule description", name.Name, kind)
+			}
+		}
+		return true
+	})
+	if kinds < 12 {
+		t.Fatalf("found %d kinds in check/finding.go", kinds)
 	}
 }

@@ -230,6 +230,9 @@ func (r *report) nextStep(f check.Finding) string {
 			break
 		}
 	}
+	if f.Kind == check.KindHostIP {
+		steps = append(steps, "publish on an address of this host, or on all of them (no host IP)")
+	}
 	if len(steps) == 0 {
 		return ""
 	}

@@ -77,6 +77,7 @@ var kindDescriptions = map[check.Kind]string{
 	check.KindOwn:               "The port is held by this project's own running container.",
 	check.KindHostNetwork:       "A service on the host network binds its ports on the host directly.",
 	check.KindNetworkMode:       "A service sharing another container's network publishes ports, which the engine refuses.",
+	check.KindHostIP:            "A published port's host IP is not an address of this host: the engine's bind will fail.",
 	check.KindEphemeral:         "A fixed port inside the ephemeral range can be taken by an outgoing connection.",
 	check.KindPrivileged:        "A port below the unprivileged start needs a rootful engine.",
 	check.KindEngineUnreachable: "The Docker engine did not answer: container-held ports were not checked.",

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/compose-preflight/compose-preflight/check"
@@ -94,7 +95,11 @@ func ownerText(h check.Holder) string {
 		o := h.Owner
 		s := fmt.Sprintf("pid %d %s", o.PID, o.Name)
 		var extra []string
-		if len(o.Cmdline) > 0 {
+		if p, ok := engine.ParseDockerProxyArgs(o.Cmdline); ok && p.ContainerIP.IsValid() && !p.ContainerIP.IsUnspecified() {
+			// the engine did not name the container (else this would be a
+			// container holder): say where the proxy forwards instead
+			s += fmt.Sprintf(", forwarding to a container at %s", netip.AddrPortFrom(p.ContainerIP, p.ContainerPort))
+		} else if len(o.Cmdline) > 0 {
 			extra = append(extra, strings.Join(o.Cmdline, " "))
 		}
 		if o.User != "" {
@@ -223,6 +228,16 @@ func (r *report) nextStep(f check.Finding) string {
 			} else {
 				steps = append(steps, "stop it: docker stop "+c.Name)
 			}
+			break
+		}
+		if h.Owner != nil && engine.IsEngineProcess(h.Owner.Name) {
+			// a container's port, held for it by the engine: stopping the
+			// process would break the engine, not free the port
+			port := strconv.Itoa(int(h.Socket.Port))
+			if h.Socket.Protocol == "udp" {
+				port += "/udp"
+			}
+			steps = append(steps, "find the container: docker ps --filter publish="+port)
 			break
 		}
 		if h.Owner != nil {

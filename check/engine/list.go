@@ -7,6 +7,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/http"
 	"net/netip"
 	"os"
@@ -117,6 +118,14 @@ type View struct {
 func Ask(ctx context.Context, ep Endpoint, timeout time.Duration) (View, error) {
 	if scheme, _, _ := strings.Cut(ep.Host, "://"); strings.EqualFold(scheme, "ssh") {
 		return View{}, &UnreachableError{Endpoint: ep, Err: errSSHNotDialed}
+	}
+	// A unix socket that is not there is the usual machine without Docker
+	// (CI, an engine that is stopped): saying so needs no HTTP client, whose
+	// set-up and failed request cost more than the rest of the check.
+	if path, ok := strings.CutPrefix(ep.Host, "unix://"); ok {
+		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+			return View{}, &UnreachableError{Endpoint: ep, Err: err}
+		}
 	}
 	opts := []client.Opt{client.WithUserAgent("compose-preflight")}
 	if ep.TLS != nil {

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"errors"
+	"io/fs"
 	"net"
 	"net/http"
 	"net/netip"
@@ -268,6 +269,9 @@ func TestListMissingSocketIsNoEngine(t *testing.T) {
 	}
 	if err != nil && !strings.Contains(err.Error(), sock) {
 		t.Errorf("the message should name the socket: %v", err)
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("missing socket: err = %v, want it to say the socket does not exist", err)
 	}
 }
 

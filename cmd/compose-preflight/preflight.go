@@ -442,20 +442,21 @@ func attachOwners(ctx context.Context, fs []check.Finding) error {
 // time, from a hook and a make target). A finding left with no holder
 // goes too.
 func settleHolders(ctx context.Context, fs []check.Finding) ([]check.Finding, error) {
+	// the holders' ports, before the loop below edits fs in place
+	var ports []sockets.PortRange
+	for _, f := range fs {
+		for _, h := range f.Holders {
+			if h.HasSocket() {
+				ports = append(ports, sockets.PortRange{First: h.Socket.Port, Last: h.Socket.Port})
+			}
+		}
+	}
 	var again map[sockets.Socket]bool
 	relist := func() error {
 		if again != nil {
 			return nil
 		}
 		again = map[sockets.Socket]bool{}
-		var ports []sockets.PortRange
-		for _, f := range fs {
-			for _, h := range f.Holders {
-				if h.HasSocket() {
-					ports = append(ports, sockets.PortRange{First: h.Socket.Port, Last: h.Socket.Port})
-				}
-			}
-		}
 		for _, list := range []func(context.Context, ...sockets.PortRange) ([]sockets.Socket, error){sockets.ListListening, sockets.ListBound} {
 			socks, err := list(ctx, ports...)
 			if err != nil {

@@ -115,7 +115,6 @@ type HostPort struct {
 // would, and extracts its published ports with their sources. Every error
 // is a *LoadError naming the file and line at fault where there is one.
 func Load(ctx context.Context, opts Options) (*Project, error) {
-	prepareSchema()
 	cwd := opts.WorkingDir
 	if cwd == "" {
 		wd, err := os.Getwd()
@@ -331,6 +330,7 @@ func loadProject(ctx context.Context, po *cli.ProjectOptions) (*types.Project, e
 	}
 	done := make(chan result, 1)
 	go func() {
+		prepareSchema() // before compose-go compiles it its own, slower way
 		p, err := po.LoadProject(ctx)
 		done <- result{p, err}
 	}()

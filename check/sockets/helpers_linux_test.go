@@ -1,7 +1,6 @@
 package sockets
 
 import (
-	"bufio"
 	"fmt"
 	"io"
 	"net"
@@ -16,6 +15,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/compose-preflight/compose-preflight/internal/testutil"
 )
 
 // The test binary doubles as the helper processes the tests need: a process
@@ -172,21 +173,10 @@ func startHelperExe(tb testing.TB, exe, role string, cred *syscall.Credential, e
 	tb.Helper()
 	cmd := exec.Command(exe, args...)
 	cmd.Env = append(append(os.Environ(), helperEnv+"="+role), env...)
-	cmd.Stderr = os.Stderr
 	if cred != nil {
 		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
 	}
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		tb.Fatal(err)
-	}
+	stdin, stdout := testutil.Start(tb, cmd)
 	h := &helper{cmd: cmd, stdin: stdin}
 	tb.Cleanup(func() {
 		stdin.Close()
@@ -199,7 +189,7 @@ func startHelperExe(tb testing.TB, exe, role string, cred *syscall.Credential, e
 			<-done
 		}
 	})
-	line, err := bufio.NewReader(stdout).ReadString('\n')
+	line, err := stdout.ReadString('\n')
 	if err != nil {
 		tb.Fatalf("helper %s: no output: %v", role, err)
 	}

@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/compose-preflight/compose-preflight/internal/testutil"
 )
 
 // The tests in this file re-execute the test binary: TestChildProcess is the child's
@@ -111,19 +113,8 @@ func startChild(t *testing.T, kind, dir string) (*exec.Cmd, io.WriteCloser, *buf
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestChildProcess$", "-test.count=1")
 	cmd.Env = append(os.Environ(), childEnv+"="+kind, "COMPOSE_PREFLIGHT_REWRITE_DIR="+dir)
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	return cmd, stdin, bufio.NewReader(stdout)
+	stdin, stdout := testutil.Start(t, cmd)
+	return cmd, stdin, stdout
 }
 
 // readMessage returns the child's next "step: ", "done", "locked" or "error: " line, or

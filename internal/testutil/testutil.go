@@ -4,6 +4,8 @@
 package testutil
 
 import (
+	"bufio"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -106,4 +108,25 @@ func (r Recorder) Calls(t *testing.T) []string {
 	}
 	os.Remove(r.log)
 	return strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
+}
+
+// Start starts cmd with pipes to its standard input and output (its
+// standard error is the test's), for a helper process the test talks to:
+// it reads the helper's lines and closes its stdin to stop it. Waiting for
+// the process is the caller's.
+func Start(tb testing.TB, cmd *exec.Cmd) (stdin io.WriteCloser, stdout *bufio.Reader) {
+	tb.Helper()
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	return stdin, bufio.NewReader(out)
 }

@@ -489,6 +489,10 @@ func (l *loader) withConfigFileEnv(o *cli.ProjectOptions) error {
 		sep = string(os.PathListSeparator)
 	}
 	for _, entry := range strings.Split(f, sep) {
+		if entry == "-" { // standard input, as with -f -
+			o.ConfigPaths = append(o.ConfigPaths, entry)
+			continue
+		}
 		if isRemote(entry) {
 			return &LoadError{File: entry, Msg: "remote compose file (set by COMPOSE_FILE) not fetched: compose-preflight only reads local files"}
 		}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"os"
 	"slices"
 	"strings"
 	"time"
@@ -87,10 +86,6 @@ func optionsFrom(c *cli.Context, sio stdio) (options, error) {
 	if o.override != "" && !o.fix && !o.dryRun {
 		return o, usageError("--override goes with --fix (or --dry-run)")
 	}
-	if (o.fix || o.dryRun) && readsStdin(o.load.Files, sio.environ) {
-		// and --fix loads twice (again under its lock): stdin is gone by then
-		return o, usageError("--fix edits the files that define each port, and a compose file read from standard input (-f -) is none: save it to a file first")
-	}
 	if (o.fix || o.dryRun) && o.format != "text" {
 		return o, usageError("--fix and --dry-run print text: drop --format %s", o.format)
 	}
@@ -113,21 +108,6 @@ func optionsFrom(c *cli.Context, sio stdio) (options, error) {
 	_, noColor := lookupEnv(sio.environ, "NO_COLOR")
 	o.color = sio.terminal && !noColor && o.format == "text"
 	return o, nil
-}
-
-// readsStdin says whether the compose files include standard input: "-"
-// among the -f values or, without -f, among COMPOSE_FILE's entries.
-func readsStdin(files, environ []string) bool {
-	if len(files) == 0 {
-		sep := getenv(environ, "COMPOSE_PATH_SEPARATOR")
-		if sep == "" {
-			sep = string(os.PathListSeparator)
-		}
-		if v := getenv(environ, "COMPOSE_FILE"); v != "" {
-			files = strings.Split(v, sep)
-		}
-	}
-	return slices.Contains(files, "-")
 }
 
 func lookupEnv(environ []string, key string) (string, bool) {

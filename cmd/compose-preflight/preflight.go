@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"os"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -30,6 +31,11 @@ func preflight(ctx context.Context, o options, sio stdio) (int, error) {
 	proj, err := compose.Load(ctx, o.load)
 	if err != nil {
 		return exitUsage, loadError(err)
+	}
+	if (o.fix || o.dryRun) && slices.Contains(proj.ComposeFiles, "-") {
+		// -f - or a - in COMPOSE_FILE (shell or .env); and --fix loads
+		// twice (again under its lock): standard input is gone by then
+		return exitUsage, usageError("--fix edits the files that define each port, and a compose file read from standard input (-f -) is none: save it to a file first")
 	}
 	if o.fix && !o.dryRun {
 		// The lock is keyed by the project directory, known only once the

@@ -3,6 +3,7 @@ package e2e
 import (
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -57,5 +58,46 @@ func TestFixVariableAlsoSetsTarget(t *testing.T) {
 	}
 	if left := leftoverTemps(dir); len(left) > 0 {
 		t.Errorf("temporary files left behind: %v", left)
+	}
+}
+
+// TestStdinComposeFile pipes a compose file to the binary, as `cat
+// compose.yaml | docker compose -f - up` does: the check reads it (from -f
+// - or from a - entry of COMPOSE_FILE, set in .env here, as compose-go
+// reads it), and --fix refuses it with a usage error and writes nothing.
+func TestStdinComposeFile(t *testing.T) {
+	bin := binary(t)
+	dir := t.TempDir()
+	const piped = "services:\n  web:\n    image: nginx\n    ports:\n      - \"8080:80\"\n      - \"8080:81\"\n"
+	run := func(env []string, args ...string) result {
+		cmd := exec.Command(bin, append([]string{"--engine=off", "--static"}, args...)...)
+		cmd.Dir, cmd.Env, cmd.Stdin = dir, env, strings.NewReader(piped)
+		var stdout, stderr strings.Builder
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		err := cmd.Run()
+		r := result{args: args, code: -1, stdout: stdout.String(), stderr: stderr.String(), err: err}
+		if cmd.ProcessState != nil {
+			r.code, r.err = cmd.ProcessState.ExitCode(), nil
+		}
+		return r
+	}
+	env := cleanEnv(t.TempDir())
+	if r := run(env, "-f", "-"); r.code != 1 || !strings.Contains(r.stdout, "[duplicate]") {
+		t.Errorf("-f -: want the duplicate found (exit 1), got:\n%s", r)
+	}
+	if r := run(env, "-f", "-", "--fix"); r.code != 2 || !strings.Contains(r.stderr, "standard input (-f -)") {
+		t.Errorf("-f - --fix: want a usage error (exit 2), got:\n%s", r)
+	}
+	if err := os.WriteFile(filepath.Join(dir, ".env"), []byte("COMPOSE_FILE=-\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if r := run(env); r.code != 1 || !strings.Contains(r.stdout, "[duplicate]") {
+		t.Errorf("COMPOSE_FILE=- in .env: want the duplicate found (exit 1), got:\n%s", r)
+	}
+	if r := run(env, "--dry-run"); r.code != 2 || !strings.Contains(r.stderr, "standard input (-f -)") {
+		t.Errorf("COMPOSE_FILE=- --dry-run: want a usage error (exit 2), got:\n%s", r)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("files appeared in the project: %v", entries)
 	}
 }

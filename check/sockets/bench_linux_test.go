@@ -3,10 +3,11 @@ package sockets
 import (
 	"context"
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/compose-preflight/compose-preflight/internal/testutil"
 )
 
 // The benchmarks run under a load held by a helper process: listeners (half
@@ -15,16 +16,7 @@ import (
 // SOCKETS_BENCH_CONNS (e.g. 0 and 0) for a quick run.
 func startLoad(b *testing.B) (port uint16) {
 	b.Helper()
-	listeners, conns := 2000, 10000
-	if v, ok := os.LookupEnv("SOCKETS_BENCH_LISTENERS"); ok {
-		listeners, _ = strconv.Atoi(v)
-	}
-	if v, ok := os.LookupEnv("SOCKETS_BENCH_CONNS"); ok {
-		conns, _ = strconv.Atoi(v)
-	}
-	if conns > 0 && listeners == 0 {
-		listeners = 1
-	}
+	listeners, conns := testutil.LoadSize(2000, 10000)
 	h := startHelper(b, "load", nil, []string{
 		fmt.Sprintf("SOCKETS_LOAD_LISTENERS=%d", listeners),
 		fmt.Sprintf("SOCKETS_LOAD_CONNS=%d", conns),

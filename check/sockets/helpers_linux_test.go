@@ -71,31 +71,9 @@ func loadMain() {
 	if err := raiseNoFile(uint64(nl + nc + 64)); err != nil {
 		fatalHelper(err)
 	}
-	var keep []io.Closer
-	var ls []net.Listener
-	for i := range nl {
-		network, addr := "tcp4", "127.0.0.1:0"
-		if i%2 == 1 {
-			network, addr = "tcp6", "[::1]:0"
-		}
-		l, err := net.Listen(network, addr)
-		if err != nil {
-			fatalHelper(fmt.Errorf("listener %d: %w", i, err))
-		}
-		ls = append(ls, l)
-		keep = append(keep, l)
-	}
-	for i := range nc / 2 {
-		l := ls[i%len(ls)]
-		c, err := net.Dial(l.Addr().Network(), l.Addr().String())
-		if err != nil {
-			fatalHelper(fmt.Errorf("connection %d: %w", i, err))
-		}
-		s, err := l.Accept()
-		if err != nil {
-			fatalHelper(fmt.Errorf("accept %d: %w", i, err))
-		}
-		keep = append(keep, c, s)
+	ls, keep, err := testutil.OpenLoad(nl, nc)
+	if err != nil {
+		fatalHelper(err)
 	}
 	port := 0
 	if len(ls) > 0 {

@@ -76,7 +76,9 @@ func findTCP(b *testing.B, port uint16) Socket {
 		b.Fatal(err)
 	}
 	for _, s := range socks {
-		if s.Protocol == "tcp" && s.Port == port && s.State == Listen {
+		// 127.0.0.1, where both helpers listen: the load's [::1]
+		// listeners may have the same port numbers
+		if s.Protocol == "tcp" && s.Port == port && s.State == Listen && s.Addr == lo4 {
 			return s
 		}
 	}

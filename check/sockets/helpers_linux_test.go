@@ -64,7 +64,7 @@ func holdMain() {
 // loadMain opens the benchmark load: SOCKETS_LOAD_LISTENERS listeners (half
 // on 127.0.0.1, half on [::1]) and SOCKETS_LOAD_CONNS established loopback
 // sockets (half of them accepted), prints "ready PORT" with the port of one
-// listener, and holds everything until stdin closes.
+// 127.0.0.1 listener, and holds everything until stdin closes.
 func loadMain() {
 	nl, _ := strconv.Atoi(os.Getenv("SOCKETS_LOAD_LISTENERS"))
 	nc, _ := strconv.Atoi(os.Getenv("SOCKETS_LOAD_CONNS"))
@@ -77,7 +77,7 @@ func loadMain() {
 	}
 	port := 0
 	if len(ls) > 0 {
-		port = ls[len(ls)/2].Addr().(*net.TCPAddr).Port
+		port = ls[len(ls)/2&^1].Addr().(*net.TCPAddr).Port // an even one: on 127.0.0.1
 	}
 	fmt.Printf("ready %d\n", port)
 	io.Copy(io.Discard, os.Stdin)

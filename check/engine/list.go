@@ -110,6 +110,12 @@ type View struct {
 	// Rootless says whether the engine runs rootless (it cannot bind
 	// ports below the unprivileged start); nil when /info did not say.
 	Rootless *bool
+	// APIVersion is the engine's API version ("1.41"), which dates its
+	// behaviour: before 1.46 (Docker 27) a host range is allocated one
+	// port at a time, without retrying a port a host socket holds.
+	APIVersion string
+	// Version is the engine's own version string, for messages.
+	Version string
 }
 
 // Ask is List plus whether the engine is rootless, from GET /info's
@@ -181,8 +187,15 @@ func Ask(ctx context.Context, ep Endpoint, timeout time.Duration) (View, error) 
 	slices.SortFunc(out, func(a, b Container) int {
 		return cmp.Or(cmp.Compare(a.Name, b.Name), cmp.Compare(a.ID, b.ID))
 	})
-	v := View{Containers: out}
+	v := View{Containers: out, APIVersion: cli.ClientVersion()}
+	if ep.APIVersion != "" {
+		// Pinned: the client did not negotiate, so ask the engine its own.
+		if ping, err := cli.Ping(ctx, client.PingOptions{}); err == nil && ping.APIVersion != "" {
+			v.APIVersion = ping.APIVersion
+		}
+	}
 	if info, err := cli.Info(ctx, client.InfoOptions{}); err == nil {
+		v.Version = info.Info.ServerVersion
 		rootless := slices.ContainsFunc(info.Info.SecurityOptions, func(o string) bool {
 			return strings.Contains(o, "name=rootless")
 		})

@@ -158,6 +158,12 @@ func gatherHost(ctx context.Context, o options, sio stdio) hostView {
 	case remote:
 		v.checked = fmt.Sprintf("the engine at %s (%s)", ep.Host, ep.Source)
 		return v
+	case inside && v.containers != nil && engine.EngineNamespace(ep, "/proc").Same:
+		// Docker-in-Docker, a devcontainer, a CI job's own dockerd: the
+		// engine binds in this very namespace, so this table is its host's.
+		v.checked = "this host and its Docker engine"
+		v.listSockets, v.local = true, true
+		return v
 	case inside && v.containers != nil:
 		v.checked = "the engine only"
 		inContainer(fmt.Sprintf("running inside a container (%s): its sockets are not the host's, so only the engine's published ports were checked", why))

@@ -173,4 +173,3 @@ func replacer(ps []int) *strings.Replacer {
 	}
 	return strings.NewReplacer(pairs...)
 }
-

@@ -39,7 +39,7 @@ func Attribute(fs []Finding, in *Input) []Finding {
 			for _, cp := range c.Ports {
 				if cp.Protocol == h.Socket.Protocol && cp.Published == h.Socket.Port {
 					h.ContainerPort = cp
-					if in.own(h.Container, cp, b) {
+					if in.own(h.Container, b) {
 						h.Own = true
 					}
 				}

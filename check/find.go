@@ -6,6 +6,8 @@ import (
 	"net/netip"
 	"slices"
 	"sort"
+	"strconv"
+	"strings"
 
 	"github.com/compose-preflight/compose-preflight/check/engine"
 	"github.com/compose-preflight/compose-preflight/check/sockets"
@@ -27,6 +29,9 @@ type Input struct {
 	// Project is the compose project name: its own containers holding its
 	// own bindings are not conflicts (`make up` twice must pass).
 	Project string
+	// EngineAPI is the engine's API version ("1.41"), empty when no engine
+	// said: it dates how the engine allocates host ranges.
+	EngineAPI string
 }
 
 // portKey indexes sockets by what a bind can collide with.
@@ -104,7 +109,7 @@ func (in *Input) holders(ix index, b Binding, p uint16) []Holder {
 			if cp.Protocol != b.Protocol || cp.Published != p || !overlapsContainer(cp, b) {
 				continue
 			}
-			hs = append(hs, Holder{Verdict: InUse, Container: c, ContainerPort: cp, Own: in.own(c, cp, b)})
+			hs = append(hs, Holder{Verdict: InUse, Container: c, ContainerPort: cp, Own: in.own(c, b)})
 		}
 	}
 	return hs
@@ -132,18 +137,14 @@ func overlapsContainer(cp engine.Port, b Binding) bool {
 	return false
 }
 
-// own reports whether container c holds binding b for this very project
-// and service, with the same published binding: recreating the service
-// frees it first.
-func (in *Input) own(c *engine.Container, cp engine.Port, b Binding) bool {
-	if in.Project == "" || c.Project != in.Project || c.Service != b.Service || uint32(cp.Target) != b.Target {
-		return false
-	}
-	ip := cp.HostIP.Unmap()
-	if !b.HostIP.IsValid() {
-		return !ip.IsValid() || ip.IsUnspecified()
-	}
-	return ip == b.HostIP.Unmap()
+// own reports whether container c is this very project's container of
+// b's service. Whatever the file now says of that service's ports (another
+// host IP, another target), `up` either leaves the container as it is or
+// recreates it, stopping the old one before the new one binds: measured
+// with docker compose v2 on dockerd 20.10 and moby v2. Another service of
+// the same project is not exempt.
+func (in *Input) own(c *engine.Container, b Binding) bool {
+	return in.Project != "" && c.Project == in.Project && c.Service == b.Service
 }
 
 // Find checks every binding against the host inventory and against the
@@ -188,7 +189,14 @@ func (in *Input) bindingFindings(ix index, i int, b Binding) []Finding {
 		add(Finding{Kind: KindReplicas, Severity: Error, Port: b.Published, Detail: detail})
 	}
 	if (in.Sockets != nil || in.Containers != nil) && (b.Protocol == "tcp" || b.Protocol == "udp" || len(in.Containers) > 0) {
-		if f, ok := in.hostFinding(ix, b, need); ok {
+		f, ok := in.hostFinding(ix, b, need)
+		if !ok && b.IsRange() {
+			f, ok = in.rangeOrderFinding(ix, b, need)
+		}
+		if ok && f.Detail == "" && onlyIPv6Half(f, b, in.Host.GOOS) {
+			f.Detail = fmt.Sprintf("the engine's IPv6 bind fails: it publishes [::]:%d beside 0.0.0.0:%d", f.Port, f.Port)
+		}
+		if ok {
 			add(f)
 		}
 	}
@@ -242,6 +250,70 @@ func (in *Input) hostFinding(ix index, b Binding, need int) (Finding, bool) {
 		f.Detail = fmt.Sprintf("%d of the %d ports in %s are free, %d needed", free, b.Width(), b.PortText(), need)
 	}
 	return f, true
+}
+
+// onlyIPv6Half reports whether every host socket in the way of a binding
+// on all addresses leaves its IPv4 half (0.0.0.0:P) alone: the engine's
+// bind of [::]:P is what fails ("listen tcp6 [::]:P: bind: address
+// already in use", measured on dockerd 20.10), which the plain holder
+// list does not make plain.
+func onlyIPv6Half(f Finding, b Binding, goos string) bool {
+	if b.HostIP.IsValid() || len(f.Holders) == 0 {
+		return false
+	}
+	v4 := endpoint{addr: netip.IPv4Unspecified()}
+	for _, h := range f.Holders {
+		if !h.HasSocket() || overlap(socketEndpoint(h.Socket), v4, goos) != Free {
+			return false
+		}
+	}
+	return true
+}
+
+// rangeOrderFinding checks a host range the way engines before Docker 27
+// (API 1.46) allocate one: the allocator hands out the range's ports in
+// order, skipping only those it gave out itself, and fails when a host
+// socket holds the one it picked (moby#44136; since moby#47871 it tries
+// the next). Each replica takes the next such port. On an engine that
+// said it is older, that is an in-use error; when no engine said, a
+// range-order warning, since Docker 27 and later start fine.
+func (in *Input) rangeOrderFinding(ix index, b Binding, need int) (Finding, bool) {
+	known := in.EngineAPI != ""
+	if known && !APIBefore(in.EngineAPI, "1.46") {
+		return Finding{}, false
+	}
+	taken := 0
+	for p := int(b.Published); p <= int(b.Last) && taken < need; p++ {
+		hs := in.holders(ix, b, uint16(p))
+		if slices.ContainsFunc(hs, func(h Holder) bool { return h.Container != nil }) {
+			continue // the engine's own allocation: it skips it
+		}
+		if len(hs) == 0 {
+			taken++
+			continue
+		}
+		if !known {
+			return Finding{Kind: KindRangeOrder, Severity: Warning, Port: uint16(p), Holders: hs,
+				Detail: fmt.Sprintf("an engine before Docker 27 takes port %d of %s next and fails, since a host socket holds it; Docker 27 and later try the next port (no engine said its version)", p, b.PortText())}, true
+		}
+		return Finding{Kind: KindInUse, Severity: Error, Port: uint16(p), Holders: hs,
+			Detail: fmt.Sprintf("this engine (API %s, before Docker 27) takes port %d of %s next and does not try another", in.EngineAPI, p, b.PortText())}, true
+	}
+	return Finding{}, false
+}
+
+// APIBefore reports whether Engine API version a ("1.41") is older than b.
+func APIBefore(a, b string) bool {
+	am, an, _ := strings.Cut(a, ".")
+	bm, bn, _ := strings.Cut(b, ".")
+	ai, _ := strconv.Atoi(am)
+	bi, _ := strconv.Atoi(bm)
+	if ai != bi {
+		return ai < bi
+	}
+	aj, _ := strconv.Atoi(an)
+	bj, _ := strconv.Atoi(bn)
+	return aj < bj
 }
 
 // duplicates finds pairs of bindings that the engine itself would refuse

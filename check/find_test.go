@@ -163,6 +163,55 @@ func TestHostRange(t *testing.T) {
 	}
 }
 
+// TestHostRangeByEngineVersion: the first port of a range held by a host
+// socket fails an engine before Docker 27 (API 1.46), which does not try
+// the next, and is a warning when no engine said its version. The real
+// engines show it in internal/realengine (range-first-held).
+func TestHostRangeByEngineVersion(t *testing.T) {
+	p := listen(t, "tcp4", "127.0.0.1:0")
+	socks := inventory(t)
+	b := Binding{Service: "web", Published: p, Last: p + 2, Target: 80, Protocol: "tcp", Replicas: 1}
+	host := DefaultHost("linux")
+	for _, c := range []struct {
+		api  string
+		want Kind
+	}{{"1.41", KindInUse}, {"1.45", KindInUse}, {"1.46", ""}, {"1.56", ""}, {"", KindRangeOrder}} {
+		fs := Find(Input{Bindings: []Binding{b}, Sockets: socks, Host: host, EngineAPI: c.api})
+		var got Kind
+		for _, f := range fs {
+			if f.Kind == KindInUse || f.Kind == KindRangeOrder {
+				got = f.Kind
+				if f.Port != p {
+					t.Errorf("API %q: finding on port %d, want %d", c.api, f.Port, p)
+				}
+			}
+		}
+		if got != c.want {
+			t.Errorf("API %q: got %q, want %q", c.api, got, c.want)
+		}
+	}
+	// The first port free: every engine takes it.
+	b.Published, b.Last = p-1, p+1
+	if p > 1 {
+		for _, f := range Find(Input{Bindings: []Binding{b}, Sockets: socks, Host: host, EngineAPI: "1.41"}) {
+			if f.Kind == KindInUse || f.Kind == KindRangeOrder {
+				t.Errorf("first port free: got %v", f)
+			}
+		}
+	}
+}
+
+func TestAPIBefore(t *testing.T) {
+	for _, c := range []struct {
+		a, b string
+		want bool
+	}{{"1.41", "1.46", true}, {"1.46", "1.46", false}, {"1.9", "1.46", true}, {"1.100", "1.46", false}, {"2.0", "1.46", false}} {
+		if got := APIBefore(c.a, c.b); got != c.want {
+			t.Errorf("APIBefore(%s, %s) = %v", c.a, c.b, got)
+		}
+	}
+}
+
 func TestDuplicatesAndReplicas(t *testing.T) {
 	host := DefaultHost("linux")
 	cases := []struct {

@@ -41,6 +41,10 @@ const (
 	// KindEngineUnreachable: the Docker engine did not answer, so
 	// container-held ports were not checked.
 	KindEngineUnreachable Kind = "engine-unreachable"
+	// KindRangeOrder: a host range whose first port is held by a host
+	// socket; engines before Docker 27 try that port only and fail, later
+	// ones try the next. Reported when the engine's version is unknown.
+	KindRangeOrder Kind = "range-order"
 	// KindInContainer: the check runs inside a container, whose socket
 	// table is not the host's; only the engine can say what the host holds.
 	KindInContainer Kind = "in-container"

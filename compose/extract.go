@@ -149,11 +149,20 @@ func (l *loader) extract(tp *types.Project) (*Project, error) {
 			}
 			continue
 		}
-		seen := map[string]int{}
+		// compose-go keeps a short and a long entry of one port apart;
+		// each such binding is its own entry's, so --fix moves one.
+		repeats, nth := map[string]int{}, map[string]int{}
+		for _, pc := range s.Ports {
+			repeats[portKey(pc)]++
+		}
 		for _, pc := range s.Ports {
 			if !fixed(pc.Published) {
 				continue
 			}
+			// Every entry compose-go keeps reaches the engine, which
+			// publishes each: a short and a long syntax entry for the same
+			// port are two bindings, and the second one fails ("port is
+			// already allocated"), measured on dockerd 20.10 and moby v2.
 			b := Binding{
 				Service:   s.Name,
 				HostIP:    pc.HostIP,
@@ -162,15 +171,11 @@ func (l *loader) extract(tp *types.Project) (*Project, error) {
 				Protocol:  pc.Protocol,
 				Replicas:  s.GetScale(),
 			}
-			// compose-go keeps some identical ports (a long-syntax int
-			// `published` is not deduplicated against the short form): they
-			// are one binding for the engine.
-			key := portKey(pc)
-			if _, dup := seen[key]; dup {
-				continue
-			}
-			seen[key] = len(p.Bindings)
 			b.Sources = sources(entries[s.Name], pc)
+			if key := portKey(pc); repeats[key] > 1 && len(b.Sources) == repeats[key] {
+				b.Sources = b.Sources[nth[key] : nth[key]+1]
+				nth[key]++
+			}
 			if !validPublished(pc.Published) {
 				// compose-go lets a long-syntax published value through
 				// unchecked; the engine would refuse it

@@ -125,12 +125,31 @@ func TestListPinnedAPIVersion(t *testing.T) {
 	f := newFakeEngine(t, nil, withAPIVersion("1.47"))
 	ep := localEndpoint(f)
 	ep.APIVersion = "1.43"
-	if _, err := List(context.Background(), ep, testTimeout); err != nil {
+	v, err := Ask(context.Background(), ep, testTimeout)
+	if err != nil {
 		t.Fatal(err)
 	}
+	// The list and /info use the pinned version without negotiating; a
+	// ping after the list asks the engine's own version, which dates its
+	// behaviour (how it allocates host ranges).
 	seen := f.paths()
-	if !reflect.DeepEqual(seen, []string{"GET /v1.43/containers/json", "GET /v1.43/info"}) {
-		t.Errorf("a pinned version must be used as is, without ping; requests: %q", seen)
+	if !reflect.DeepEqual(seen, []string{"GET /v1.43/containers/json", "HEAD /_ping", "GET /v1.43/info"}) {
+		t.Errorf("a pinned version must be used as is, without negotiation; requests: %q", seen)
+	}
+	if v.APIVersion != "1.47" {
+		t.Errorf("APIVersion = %q, want the engine's own 1.47", v.APIVersion)
+	}
+}
+
+// TestAskAPIVersion reports the engine's API version when negotiated.
+func TestAskAPIVersion(t *testing.T) {
+	f := newFakeEngine(t, nil, withAPIVersion("1.41"))
+	v, err := Ask(context.Background(), localEndpoint(f), testTimeout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.APIVersion != "1.41" {
+		t.Errorf("APIVersion = %q, want 1.41", v.APIVersion)
 	}
 }
 

@@ -67,7 +67,7 @@ func preflight(ctx context.Context, o options, sio stdio) (int, error) {
 			return exitUsage, loadError(err)
 		}
 	}
-	in := check.Input{Bindings: bindings, Host: host, Project: proj.Name, Sockets: view.sockets, Containers: view.containers, Rootless: view.rootless}
+	in := check.Input{Bindings: bindings, Host: host, Project: proj.Name, Sockets: view.sockets, Containers: view.containers, Rootless: view.rootless, EngineAPI: view.engineAPI}
 	r := &report{proj: proj, opts: o, in: &in, checked: view.checked}
 	notes := view.notes
 	r.findings = check.Find(in)
@@ -124,6 +124,7 @@ type hostView struct {
 	sockets    []sockets.Socket
 	containers []engine.Container
 	rootless   *bool // the engine's mode, when it said
+	engineAPI  string
 	err        error
 }
 
@@ -146,7 +147,7 @@ func gatherHost(ctx context.Context, o options, sio stdio) hostView {
 		v.err = err
 		return v
 	}
-	v.containers, v.rootless = in.Containers, in.Rootless
+	v.containers, v.rootless, v.engineAPI = in.Containers, in.Rootless, in.EngineAPI
 	if unreachable != nil {
 		v.notes = append(v.notes, *unreachable)
 	}
@@ -259,6 +260,7 @@ func askEngine(ctx context.Context, o options, sio stdio, in *check.Input) (engi
 		if err == nil {
 			in.Containers = append([]engine.Container{}, v.Containers...)
 			in.Rootless = v.Rootless
+			in.EngineAPI = v.APIVersion
 			return ep, ep.Remote, nil, nil
 		}
 	}

@@ -82,6 +82,7 @@ var kindDescriptions = map[check.Kind]string{
 	check.KindPrivileged:        "A port below the unprivileged start needs a rootful engine.",
 	check.KindEngineUnreachable: "The Docker engine did not answer: container-held ports were not checked.",
 	check.KindInContainer:       "The check runs inside a container, whose sockets are not the host's.",
+	check.KindRangeOrder:        "A host range's first port is held: engines before Docker 27 fail there, later ones try the next.",
 }
 
 func (r *report) writeSARIF(w io.Writer) error {

@@ -11,11 +11,12 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/compose-preflight/compose-preflight/check"
 )
 
 // image is the local image the scenarios run (.ci/engines image makes it
@@ -96,20 +97,7 @@ func firstLine(b []byte) string {
 }
 
 // apiBefore reports whether the engine's API version is older than v.
-func (e engineInfo) apiBefore(v string) bool { return apiLess(e.apiVersion, v) }
-
-func apiLess(a, b string) bool {
-	am, an, _ := strings.Cut(a, ".")
-	bm, bn, _ := strings.Cut(b, ".")
-	ai, _ := strconv.Atoi(am)
-	bi, _ := strconv.Atoi(bm)
-	if ai != bi {
-		return ai < bi
-	}
-	aj, _ := strconv.Atoi(an)
-	bj, _ := strconv.Atoi(bn)
-	return aj < bj
-}
+func (e engineInfo) apiBefore(v string) bool { return check.APIBefore(e.apiVersion, v) }
 
 // env is the environment the tool and docker compose run with: this
 // process's, less what would change their view (CI makes the tool

@@ -358,3 +358,35 @@ func bindingsOverlap(a, b Binding) bool {
 	}
 	return false
 }
+
+// EngineChosenFindings checks the bindings whose host port the engine
+// picks (published "0" or none; bs have Published 0). Since the port
+// mapper of Docker 28 (API 1.48) an engine gives every binding of one
+// container port the same picked host port, so two such bindings of one
+// service on overlapping addresses ("127.0.0.1::80" and "80") fail:
+// "failed to bind host port 127.0.0.1:P/tcp: address already in use",
+// measured on API 1.56; dockerd 20.10 (API 1.41) picks two ports. With no
+// engine to ask, the current engine's rule applies.
+func EngineChosenFindings(bs []Binding, api string) []Finding {
+	if api != "" && APIBefore(api, "1.48") {
+		return nil
+	}
+	var out []Finding
+	for j, b := range bs {
+		for i := 0; i < j; i++ {
+			a := bs[i]
+			if a.Service != b.Service || a.Target != b.Target || a.Protocol != b.Protocol || !bindingsOverlap(a, b) {
+				continue
+			}
+			engine := "the current engine"
+			if api != "" {
+				engine = "this engine (API " + api + ")"
+			}
+			out = append(out, Finding{Kind: KindDuplicate, Severity: Error, Binding: -1, Other: -1, Service: b.Service,
+				Detail: fmt.Sprintf("publishes container port %d/%s twice with a host port the engine picks, on %s and %s: %s picks one port for both, and the second bind fails; give one a fixed host port, or drop one",
+					b.Target, b.Protocol, a.HostAddr(), b.HostAddr(), engine)})
+			break
+		}
+	}
+	return out
+}

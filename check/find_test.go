@@ -201,6 +201,41 @@ func TestHostRangeByEngineVersion(t *testing.T) {
 	}
 }
 
+// TestEngineChosen: two bindings of one container port whose host port
+// the engine picks fail on engines since API 1.48 when their addresses
+// overlap (internal/realengine: engine-chosen-*).
+func TestEngineChosen(t *testing.T) {
+	any := Binding{Service: "web", Target: 80, Protocol: "tcp"}
+	lo := any
+	lo.HostIP = netip.MustParseAddr("127.0.0.1")
+	lo2 := any
+	lo2.HostIP = netip.MustParseAddr("127.0.0.2")
+	other := any
+	other.Target = 81
+	udp := any
+	udp.Protocol = "udp"
+	api := any
+	api.Service = "api"
+	for _, c := range []struct {
+		bs   []Binding
+		api  string
+		want int
+	}{
+		{[]Binding{any, any}, "1.56", 1},
+		{[]Binding{lo, any}, "1.56", 1},
+		{[]Binding{lo, any}, "", 1},
+		{[]Binding{lo, any}, "1.41", 0},
+		{[]Binding{lo, lo2}, "1.56", 0},
+		{[]Binding{any, other}, "1.56", 0},
+		{[]Binding{any, udp}, "1.56", 0},
+		{[]Binding{any, api}, "1.56", 0},
+	} {
+		if got := len(EngineChosenFindings(c.bs, c.api)); got != c.want {
+			t.Errorf("%v on API %q: %d findings, want %d", c.bs, c.api, got, c.want)
+		}
+	}
+}
+
 func TestAPIBefore(t *testing.T) {
 	for _, c := range []struct {
 		a, b string

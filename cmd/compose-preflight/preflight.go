@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/netip"
 	"os"
 	"runtime"
@@ -94,6 +95,7 @@ func preflight(ctx context.Context, o options, sio stdio) (int, error) {
 	}
 	r.findings = check.Attribute(r.findings, &in)
 	r.findings = append(r.findings, networkModeFindings(proj)...)
+	r.findings = append(r.findings, check.EngineChosenFindings(engineChosenBindings(proj), in.EngineAPI)...)
 	r.findings = append(r.findings, notes...)
 	r.next = suggest(&in, r.findings, r.probe)
 	if o.fix || o.dryRun {
@@ -383,6 +385,33 @@ func checkBindings(p *compose.Project) ([]check.Binding, error) {
 	return out, nil
 }
 
+// engineChosenBindings are the ports whose host port the engine picks
+// ("80", "0:80", "127.0.0.1::80"), in service order, for the services
+// whose ports the engine publishes (not network_mode host or service:).
+func engineChosenBindings(p *compose.Project) []check.Binding {
+	skip := map[string]bool{}
+	for _, s := range slices.Concat(p.HostNetwork, p.SharedNetwork) {
+		skip[s.Service] = true
+	}
+	var out []check.Binding
+	for _, name := range slices.Sorted(maps.Keys(p.Ports)) {
+		if skip[name] {
+			continue
+		}
+		for _, pc := range p.Ports[name] {
+			if pc.Published != "" && pc.Published != "0" {
+				continue
+			}
+			b := check.Binding{Service: name, Target: pc.Target, Protocol: pc.Protocol}
+			if ip, err := netip.ParseAddr(strings.Trim(pc.HostIP, "[]")); err == nil {
+				b.HostIP = ip
+			}
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
 // where names the first place a binding is defined, for error messages.
 func where(b compose.Binding) string {
 	if len(b.Sources) == 0 {
@@ -523,7 +552,7 @@ func suggest(in *check.Input, fs []check.Finding, probe check.ProbeFunc) map[int
 		default:
 			continue
 		}
-		if _, done := next[f.Binding]; done {
+		if _, done := next[f.Binding]; done || f.Binding < 0 {
 			continue
 		}
 		if p, ok := pk.Pick(in.Bindings[f.Binding]); ok {

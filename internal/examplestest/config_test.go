@@ -47,8 +47,8 @@ func loadHooks(t *testing.T) map[string]preCommitHook {
 func TestPreCommitHooksFile(t *testing.T) {
 	hooks := loadHooks(t)
 	for id, entry := range map[string]string{
-		"compose-preflight":        "compose-preflight",
-		"compose-preflight-static": "compose-preflight --static",
+		"compose-preflight":        "compose-preflight hook run",
+		"compose-preflight-static": "compose-preflight hook run --static",
 	} {
 		h, ok := hooks[id]
 		if !ok {
@@ -58,8 +58,8 @@ func TestPreCommitHooksFile(t *testing.T) {
 		if h.Entry != entry || h.Language != "golang" || h.Name == "" {
 			t.Errorf("%s: entry %q language %q name %q", id, h.Entry, h.Language, h.Name)
 		}
-		if h.PassFilenames == nil || *h.PassFilenames {
-			t.Errorf("%s: pass_filenames must be false: the tool loads the whole project", id)
+		if h.PassFilenames == nil || !*h.PassFilenames {
+			t.Errorf("%s: pass_filenames must be true: hook run checks the projects of the files it is given (every project with --all-files)", id)
 		}
 		if h.RequireSerial == nil || !*h.RequireSerial {
 			t.Errorf("%s: require_serial must be true", id)

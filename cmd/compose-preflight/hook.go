@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"embed"
 	"fmt"
+	"io"
 	"os"
 	"path"
 	"path/filepath"
@@ -126,6 +128,7 @@ func withCheckArgs(c *cli.Context, sio stdio, name string, args []string, fn fun
 		ExitErrHandler:            func(*cli.Context, error) {},
 		DisableSliceFlagSeparator: true,
 		HideVersion:               true,
+		HideHelpCommand:           true,
 		Flags:                     checkFlags(),
 		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
 			return usageError("%s: %v (see --help)", name, err)
@@ -145,6 +148,14 @@ func hookRun(c *cli.Context, sio stdio) (int, error) {
 	defer cleanup()
 	staged := sio
 	staged.cwd = st.Dir
+	// The report is written once complete, with the copy's paths made
+	// the repository's: JSON and SARIF name files by absolute path.
+	var report bytes.Buffer
+	staged.stdout = &report
+	defer func() {
+		out := strings.ReplaceAll(relativeText(report.String(), st.Root), st.Root, ".")
+		io.WriteString(sio.stdout, out)
+	}()
 	opts, err := optionsFrom(c, staged)
 	if err != nil {
 		return exitUsage, err

@@ -329,3 +329,24 @@ func TestHookExplicitProject(t *testing.T) {
 		}
 	}
 }
+
+// TestHookRunReportsRepositoryPaths: every format of hook run names the
+// repository's files, never the temporary copy of the staged ones.
+func TestHookRunReportsRepositoryPaths(t *testing.T) {
+	bin := buildTool(t)
+	r := newRepo(t)
+	r.put("deploy/compose.yaml", composeWith("web", "18080", "api", "18080"))
+	r.put("svc/compose.yaml", composeWith("svc", "18090"))
+	r.run("git", "add", "-A")
+	for format, want := range map[string]string{
+		"json":   `"file": "deploy/compose.yaml"`,
+		"sarif":  `"uri": "deploy/compose.yaml"`,
+		"github": "::error file=deploy/compose.yaml,line=5,col=10,",
+		"text":   "deploy/compose.yaml:5:10: error:",
+	} {
+		out, err := r.try(bin, "--static", "--format", format, "hook", "run")
+		if err == nil || !strings.Contains(out, want) || strings.Contains(out, "compose-preflight-staged") || strings.Contains(out, os.TempDir()) {
+			t.Errorf("--format %s: err %v, want %q and no temporary path:\n%s", format, err, want, out)
+		}
+	}
+}

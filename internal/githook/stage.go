@@ -118,6 +118,9 @@ func StageTree(ctx context.Context, repoDir string) (st Staged, cleanup func(), 
 		return Staged{}, nil, fmt.Errorf("stage tree: %w", err)
 	}
 	cleanup = func() { os.RemoveAll(root) }
+	if real, err := filepath.EvalSymlinks(root); err == nil {
+		root = real // as compose reports the files' paths
+	}
 	if len(tracked) > 0 {
 		// checkout-index writes the index's blobs, with their modes and
 		// filters (eol, smudge) applied as a checkout would.

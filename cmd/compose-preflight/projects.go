@@ -53,10 +53,16 @@ func checkProjects(c *cli.Context, o options, sio stdio, base string, projects [
 	one := func(p discover.Project, out io.Writer, first bool) (int, error) {
 		po := o
 		po.load.WorkingDir = base
-		po.load.Files = make([]string, len(p.Files))
-		for i, f := range p.Files {
-			po.load.Files[i] = filepath.FromSlash(f)
+		if p.Dir != "." || !p.Default() {
+			// From base, with its files named: the same project, with
+			// paths in messages relative to base.
+			po.load.Files = make([]string, len(p.Files))
+			for i, f := range p.Files {
+				po.load.Files[i] = filepath.FromSlash(f)
+			}
 		}
+		// else the project of base itself, loaded exactly as a bare
+		// docker compose there (a COMPOSE_FILE in its .env included)
 		if !first {
 			po.staticReason = "" // said once
 		}

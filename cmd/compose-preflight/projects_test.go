@@ -75,3 +75,20 @@ func TestRecursive(t *testing.T) {
 		t.Errorf("no project: exit %d, %q", code, errOut)
 	}
 }
+
+// TestRecursiveTopProjectHonoursComposeFile: the project of the folder
+// the run starts in is loaded as docker compose there loads it, with the
+// COMPOSE_FILE its .env sets.
+func TestRecursiveTopProjectHonoursComposeFile(t *testing.T) {
+	dir := t.TempDir()
+	writeTree(t, dir, map[string]string{
+		"compose.yaml":     composeWith("web", "18080"),
+		"compose.dev.yaml": composeWith("tools", "18080"),
+		".env":             "COMPOSE_FILE=compose.yaml:compose.dev.yaml\n",
+		"svc/compose.yaml": composeWith("svc", "18090"),
+	})
+	out, _, code := cliRun(t, dir, baseEnv(t), "--static", "-r", "-q")
+	if code != exitConflict || !strings.Contains(out, "compose.yaml:5:10: error:") || !strings.Contains(out, "compose.dev.yaml:5:10") {
+		t.Errorf("exit %d, want the dev file's conflict:\n%s", code, out)
+	}
+}

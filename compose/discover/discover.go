@@ -9,8 +9,12 @@
 // found (compose.override.yml, ...). Any other file named like a compose
 // file (compose.prod.yaml, docker-compose.ci.yml) is a project of its own,
 // loaded alone, unless another project includes or extends it: then it is
-// that project's fragment. Override-named files are never projects of
-// their own: docker compose only ever loads them beside a default file.
+// that project's fragment. One that only changes services defined
+// elsewhere (a service with neither image, build nor extends, as in
+// `docker compose -f compose.yaml -f compose.prod.yaml`) is loaded on top
+// of its folder's default file, without which it is a fragment.
+// Override-named files are never projects of their own: docker compose
+// only ever loads them beside a default file.
 package discover
 
 import (
@@ -48,7 +52,17 @@ type Project struct {
 // Default says whether the project is its folder's default one (what a
 // bare `docker compose` there loads), not a file of another name.
 func (p Project) Default() bool {
-	return len(p.Files) > 0 && slices.Contains(cli.DefaultFileNames, path.Base(p.Files[0]))
+	return len(p.Files) > 0 && slices.Contains(cli.DefaultFileNames, path.Base(p.Files[0])) &&
+		(len(p.Files) == 1 || slices.Contains(cli.DefaultOverrideFileNames, path.Base(p.Files[1])))
+}
+
+// own is the file that makes the project: its default file, or the
+// file of another name it was found for.
+func (p Project) own() string {
+	if p.Default() {
+		return p.Files[0]
+	}
+	return p.Files[len(p.Files)-1]
 }
 
 // skipDir are folders never searched: git's own, and dependency trees whose
@@ -110,7 +124,12 @@ func Find(root string) ([]Project, error) {
 			if slices.Contains(def, join(n)) || slices.Contains(cli.DefaultOverrideFileNames, n) {
 				continue
 			}
-			projects = append(projects, Project{Dir: dir, Files: []string{join(n)}})
+			switch {
+			case !isOverlay(root, join(n)):
+				projects = append(projects, Project{Dir: dir, Files: []string{join(n)}})
+			case def != nil:
+				projects = append(projects, Project{Dir: dir, Files: []string{def[0], join(n)}})
+			}
 		}
 	}
 	for i := range projects {
@@ -123,7 +142,7 @@ func Find(root string) ([]Project, error) {
 		fragment := false
 		if !p.Default() {
 			for j, o := range projects {
-				if i != j && slices.Contains(o.Reads, p.Files[0]) {
+				if i != j && slices.Contains(o.Reads, p.own()) {
 					fragment = true
 					break
 				}
@@ -198,6 +217,38 @@ func Touched(projects []Project, changed []string) (touched []Project, loose []s
 		}
 	}
 	return touched, loose
+}
+
+// isOverlay says whether a compose file only changes services defined
+// elsewhere: one of its services has neither image, build nor extends, so
+// docker compose refuses it alone.
+func isOverlay(root, file string) bool {
+	b, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(file)))
+	if err != nil {
+		return false
+	}
+	var doc struct {
+		Services map[string]any `yaml:"services"`
+	}
+	if err := yaml.Unmarshal(b, &doc); err != nil {
+		var te *yaml.TypeError
+		if !errors.As(err, &te) {
+			return false // broken: loaded alone, its load says why
+		}
+	}
+	for _, s := range doc.Services {
+		svc, ok := s.(map[string]any)
+		if !ok {
+			continue
+		}
+		_, image := svc["image"]
+		_, build := svc["build"]
+		_, extends := svc["extends"]
+		if !image && !build && !extends {
+			return true
+		}
+	}
+	return false
 }
 
 // reads follows the references of the compose files (relative to root)

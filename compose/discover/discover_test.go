@@ -55,6 +55,8 @@ services:
 		"deploy/compose.base.yaml":            "services: {db: {image: x}}\n",
 		"deploy/base.yml":                     "services: {web: {image: x}}\n",
 		"deploy/compose.prod.yaml":            "services: {}\n",
+		"deploy/compose.ci.yaml":              "services:\n  web:\n    ports: !override [\"80:80\"]\n", // an overlay
+		"lonely/compose.dev.yaml":             "services:\n  web:\n    environment: {A: 1}\n",          // an overlay of nothing
 		"only-override/compose.override.yaml": "services: {}\n",
 		"svc/a/docker-compose.yaml":           "services: {}\n",
 		"svc/b/compose.yml":                   "services: {}\n",
@@ -72,6 +74,7 @@ services:
 		".: docker-compose.yml",
 		".devcontainer: .devcontainer/compose.yaml",
 		"deploy: deploy/compose.yaml reads common/net.env common/net.yaml deploy/base.yml deploy/compose.base.yaml deploy/compose.db.yaml deploy/opt.env deploy/web.env",
+		"deploy: deploy/compose.yaml deploy/compose.ci.yaml reads common/net.env common/net.yaml deploy/base.yml deploy/compose.base.yaml deploy/compose.db.yaml deploy/opt.env deploy/web.env",
 		"deploy: deploy/compose.prod.yaml",
 		"svc/a: svc/a/docker-compose.yaml",
 		"svc/b: svc/b/compose.yml",
@@ -86,6 +89,7 @@ func TestTouched(t *testing.T) {
 		"compose.yaml":             "services: {}\n",
 		"deploy/compose.yaml":      "include: [../shared/ports.yaml]\nservices: {}\n",
 		"deploy/compose.prod.yaml": "services: {}\n",
+		"deploy/compose.ci.yaml":   "services:\n  web:\n    ports: !override [\"80:80\"]\n",
 		"shared/ports.yaml":        "services: {}\n",
 		"svc/a/compose.yaml":       "services: {web: {image: x, env_file: app.conf}}\n",
 	})
@@ -96,7 +100,7 @@ func TestTouched(t *testing.T) {
 	dirs := func(ps []Project) string {
 		var out []string
 		for _, p := range ps {
-			out = append(out, p.Files[0])
+			out = append(out, p.own())
 		}
 		return strings.Join(out, " ")
 	}
@@ -106,15 +110,17 @@ func TestTouched(t *testing.T) {
 		loose   []string
 	}{
 		{[]string{"compose.yaml"}, "compose.yaml", nil},
-		{[]string{"deploy/compose.yaml"}, "deploy/compose.yaml", nil},
+		// the folder's compose.yaml: its project and the overlay on it
+		{[]string{"deploy/compose.yaml"}, "deploy/compose.yaml deploy/compose.ci.yaml", nil},
+		{[]string{"deploy/compose.ci.yaml"}, "deploy/compose.ci.yaml", nil},
 		{[]string{"deploy/compose.prod.yaml"}, "deploy/compose.prod.yaml", nil},
 		// an env file: every project of its folder
-		{[]string{"deploy/.env"}, "deploy/compose.yaml deploy/compose.prod.yaml", nil},
-		{[]string{"deploy/prod.env"}, "deploy/compose.yaml deploy/compose.prod.yaml", nil},
+		{[]string{"deploy/.env"}, "deploy/compose.yaml deploy/compose.ci.yaml deploy/compose.prod.yaml", nil},
+		{[]string{"deploy/prod.env"}, "deploy/compose.yaml deploy/compose.ci.yaml deploy/compose.prod.yaml", nil},
 		// an override, even deleted or new: the folder's default project
 		{[]string{"deploy/compose.override.yaml"}, "deploy/compose.yaml", nil},
 		// a fragment: the project that includes it
-		{[]string{"shared/ports.yaml"}, "deploy/compose.yaml", nil},
+		{[]string{"shared/ports.yaml"}, "deploy/compose.yaml deploy/compose.ci.yaml", nil},
 		{[]string{"svc/a/app.conf"}, "svc/a/compose.yaml", nil},
 		// a deleted project: nothing left to check
 		{[]string{"gone/compose.yaml"}, "", []string{"gone/compose.yaml"}},

@@ -77,12 +77,10 @@ func checkProjects(c *cli.Context, o options, sio stdio, base string, projects [
 
 	worst := exitClean
 	var captured [][]byte // json and sarif: one document per project, merged below
+	said := map[string]bool{}
 	for i, p := range projects {
-		out := sio.stdout
 		var buf bytes.Buffer
 		switch o.format {
-		case "json", "sarif":
-			out = &buf
 		case "text":
 			if !o.quiet {
 				if i > 0 {
@@ -91,7 +89,7 @@ func checkProjects(c *cli.Context, o options, sio stdio, base string, projects [
 				fmt.Fprintf(sio.stdout, "%s:\n", strings.Join(p.Files, " + "))
 			}
 		}
-		n, err := one(p, out, i == 0)
+		n, err := one(p, &buf, i == 0)
 		if err = relativeError(err, base); err != nil {
 			var ee *exitError
 			if errors.As(err, &ee) {
@@ -103,8 +101,13 @@ func checkProjects(c *cli.Context, o options, sio stdio, base string, projects [
 			}
 		}
 		worst = max(worst, n)
-		if buf.Len() > 0 {
-			captured = append(captured, buf.Bytes())
+		switch o.format {
+		case "json", "sarif":
+			if buf.Len() > 0 {
+				captured = append(captured, buf.Bytes())
+			}
+		default:
+			sayOnce(sio.stdout, buf.String(), said)
 		}
 	}
 	var err error
@@ -126,6 +129,21 @@ func checkProjects(c *cli.Context, o options, sio stdio, base string, projects [
 		return worst, &exitError{code: exitUsage}
 	}
 	return worst, nil
+}
+
+// sayOnce writes a project's text or annotations, leaving out the
+// findings about the run rather than a file (no engine, in a container),
+// which every project reports alike, after the first time.
+func sayOnce(w io.Writer, report string, said map[string]bool) {
+	for _, line := range strings.SplitAfter(report, "\n") {
+		runLevel := strings.HasPrefix(line, "compose-preflight: ") ||
+			(strings.HasPrefix(line, "::") && !strings.Contains(line[:strings.Index(line[2:], "::")+2], "file="))
+		if runLevel && said[line] {
+			continue
+		}
+		said[line] = runLevel
+		io.WriteString(w, line)
+	}
 }
 
 func verdict(code int) string {

@@ -164,6 +164,19 @@ func hookRun(c *cli.Context, sio stdio) (int, error) {
 		return exitUsage, usageError("the hook checks the staged files: --fix would edit copies; run compose-preflight --fix yourself")
 	}
 	if c.IsSet("file") || c.IsSet("project-directory") {
+		// the files the named ones read, such as an env_file app.conf
+		var files []string
+		for _, f := range opts.load.Files {
+			if !filepath.IsAbs(f) {
+				f = filepath.Join(st.Dir, f)
+			}
+			if rel, err := filepath.Rel(st.Root, f); err == nil {
+				files = append(files, filepath.ToSlash(rel))
+			}
+		}
+		if err := st.Add(c.Context, discover.Reads(st.Root, files)); err != nil {
+			return exitUsage, loadError(err)
+		}
 		n, err := preflight(c.Context, opts, staged)
 		return n, relativeError(err, st.Root)
 	}

@@ -308,7 +308,8 @@ func TestHookExplicitProject(t *testing.T) {
 	if !strings.Contains(string(hook), "--file=deploy/base.yml --file=deploy/dev.yml --profile=dev --static hook run") {
 		t.Errorf("the hook does not record the options:\n%s", hook)
 	}
-	r.put("deploy/base.yml", composeWith("web", "18080"))
+	r.put("deploy/base.yml", composeWith("web", "18080")+"    env_file: web.conf\n")
+	r.put("deploy/web.conf", "A=1\n") // another name: added to the staged copy
 	r.put("deploy/dev.yml", "services:\n  tools:\n    image: x\n    profiles: [dev]\n    ports:\n      - \"18080:80\"\n")
 	out, ok := r.commit("dev profile conflicts")
 	if ok || !strings.Contains(out, "deploy/base.yml:5:10:") || !strings.Contains(out, "deploy/dev.yml:6:10") {

@@ -133,7 +133,7 @@ func Find(root string) ([]Project, error) {
 		}
 	}
 	for i := range projects {
-		projects[i].Reads = reads(root, projects[i].Files)
+		projects[i].Reads = Reads(root, projects[i].Files)
 	}
 	// A file another project includes or extends is that project's
 	// fragment, not a project of its own.
@@ -251,10 +251,10 @@ func isOverlay(root, file string) bool {
 	return false
 }
 
-// reads follows the references of the compose files (relative to root)
-// and returns the files they name, relative to root, without the files
-// themselves.
-func reads(root string, files []string) []string {
+// Reads follows the references of compose files (slash-separated,
+// relative to root) and returns the files they name as Project.Reads
+// does, relative to root, without the files themselves.
+func Reads(root string, files []string) []string {
 	seen := map[string]bool{}
 	var out []string
 	add := func(p string) bool {

@@ -1,13 +1,19 @@
 package main
 
 import (
+	"bytes"
 	"embed"
 	"fmt"
+	"io"
 	"os"
+	"path"
 	"path/filepath"
+	"slices"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/compose-preflight/compose-preflight/compose/discover"
 	"github.com/compose-preflight/compose-preflight/internal/githook"
 )
 
@@ -20,8 +26,30 @@ func hookCommand(sio stdio, code *int) *cli.Command {
 			{
 				Name:      "install",
 				Usage:     "write .git/hooks/pre-commit (respecting core.hooksPath and worktrees), chaining a hook that is already there",
-				UsageText: "compose-preflight [check options] hook install",
+				UsageText: "compose-preflight [check options] hook install [-- check options]",
+				Description: "With no -f, the hook checks each compose project the commit touches, found as docker compose finds it\n" +
+					"from its own folder. Check options after -- are recorded for the hook to pass on:\n" +
+					"  compose-preflight hook install -- -f deploy/compose.yaml --profile dev",
 				Action: func(c *cli.Context) error {
+					if c.Bool("recursive") {
+						return usageError("the hook finds the projects a commit touches by itself: drop --recursive")
+					}
+					flags := passedFlags(c)
+					if c.NArg() > 0 {
+						err := withCheckArgs(c, sio, "hook install --", c.Args().Slice(), func(cc *cli.Context) error {
+							if cc.NArg() > 0 {
+								return usageError("hook install -- %s: unexpected argument %q: only check options are recorded", strings.Join(c.Args().Slice(), " "), cc.Args().First())
+							}
+							if cc.Bool("fix") || cc.Bool("dry-run") {
+								return usageError("the hook checks the staged files: --fix would edit copies; run compose-preflight --fix yourself")
+							}
+							flags = append(flags, passedFlags(cc)...)
+							return nil
+						})
+						if err != nil {
+							return err
+						}
+					}
 					exe, err := os.Executable()
 					if err != nil {
 						return fmt.Errorf("finding this program: %w", err)
@@ -29,7 +57,7 @@ func hookCommand(sio stdio, code *int) *cli.Command {
 					if real, err := filepath.EvalSymlinks(exe); err == nil {
 						exe = real
 					}
-					res, err := githook.Install(sio.cwd, append([]string{exe}, passedFlags(c)...))
+					res, err := githook.Install(sio.cwd, append([]string{exe}, flags...))
 					if err != nil {
 						return err
 					}
@@ -64,30 +92,136 @@ func hookCommand(sio stdio, code *int) *cli.Command {
 				},
 			},
 			{
-				Name:  "run",
-				Usage: "check the project as it will be committed (the staged compose and env files); the hook calls this",
+				Name:      "run",
+				Usage:     "check the projects the commit touches, as they will be committed (the staged files); the hook calls this",
+				UsageText: "compose-preflight hook run [check options] [FILE...]",
+				Description: "The projects checked are those of the staged changes and of the FILEs named (the pre-commit\n" +
+					"framework passes the files it matched), each loaded as docker compose would from its folder;\n" +
+					"with -f or --project-directory, that one project is checked.",
+				SkipFlagParsing: true, // check options may follow run: the pre-commit framework's args
 				Action: func(c *cli.Context) error {
-					dir, cleanup, err := githook.StageTree(c.Context, sio.cwd)
-					if err != nil {
-						return &exitError{code: exitUsage, err: err}
+					if c.Bool("recursive") {
+						return usageError("the hook finds the projects a commit touches by itself: drop --recursive")
 					}
-					defer cleanup()
-					staged := sio
-					staged.cwd = dir
-					opts, err := optionsFrom(c, staged)
-					if err != nil {
+					return withCheckArgs(c, sio, "hook run", append(passedFlags(c), c.Args().Slice()...), func(cc *cli.Context) error {
+						n, err := hookRun(cc, sio)
+						*code = n
 						return err
-					}
-					if opts.fix || opts.dryRun {
-						return usageError("the hook checks the staged files: --fix would edit copies; run compose-preflight --fix yourself")
-					}
-					n, err := preflight(c.Context, opts, staged)
-					*code = n
-					return err
+					})
 				},
 			},
 		},
 	}
+}
+
+// withCheckArgs parses check options given after a subcommand (hook run
+// --profile dev, hook install -- -f x.yaml) the way the main command parses
+// its own, and calls fn with them.
+func withCheckArgs(c *cli.Context, sio stdio, name string, args []string, fn func(*cli.Context) error) error {
+	app := &cli.App{
+		Name:                      c.App.Name + " " + name,
+		HelpName:                  c.App.Name + " " + name,
+		Usage:                     c.Command.Usage,
+		UsageText:                 c.Command.UsageText,
+		Writer:                    sio.stdout,
+		ErrWriter:                 sio.stderr,
+		ExitErrHandler:            func(*cli.Context, error) {},
+		DisableSliceFlagSeparator: true,
+		HideVersion:               true,
+		HideHelpCommand:           true,
+		Flags:                     checkFlags(),
+		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
+			return usageError("%s: %v (see --help)", name, err)
+		},
+		Action: fn,
+	}
+	return app.RunContext(c.Context, append([]string{app.Name}, args...))
+}
+
+// hookRun checks the staged content: the one project the options name
+// (-f, --project-directory), or every project the commit touches.
+func hookRun(c *cli.Context, sio stdio) (int, error) {
+	st, cleanup, err := githook.StageTree(c.Context, sio.cwd)
+	if err != nil {
+		return exitUsage, loadError(err)
+	}
+	defer cleanup()
+	staged := sio
+	staged.cwd = st.Dir
+	// The report is written once complete, with the copy's paths made
+	// the repository's: JSON and SARIF name files by absolute path.
+	var report bytes.Buffer
+	staged.stdout = &report
+	defer func() {
+		out := strings.ReplaceAll(relativeText(report.String(), st.Root), st.Root, ".")
+		io.WriteString(sio.stdout, out)
+	}()
+	opts, err := optionsFrom(c, staged)
+	if err != nil {
+		return exitUsage, err
+	}
+	if opts.fix || opts.dryRun {
+		return exitUsage, usageError("the hook checks the staged files: --fix would edit copies; run compose-preflight --fix yourself")
+	}
+	if c.IsSet("file") || c.IsSet("project-directory") {
+		// the files the named ones read, such as an env_file app.conf
+		var files []string
+		for _, f := range opts.load.Files {
+			if !filepath.IsAbs(f) {
+				f = filepath.Join(st.Dir, f)
+			}
+			if rel, err := filepath.Rel(st.Root, f); err == nil {
+				files = append(files, filepath.ToSlash(rel))
+			}
+		}
+		if err := st.Add(c.Context, discover.Reads(st.Root, files)); err != nil {
+			return exitUsage, loadError(err)
+		}
+		n, err := preflight(c.Context, opts, staged)
+		return n, relativeError(err, st.Root)
+	}
+
+	// The FILEs are relative to where the hook runs; the projects' paths
+	// to the top of the work tree.
+	prefix, err := filepath.Rel(st.Root, st.Dir)
+	if err != nil {
+		return exitUsage, loadError(err)
+	}
+	changed := slices.Clone(st.Changed)
+	for _, f := range c.Args().Slice() {
+		p := path.Clean(path.Join(filepath.ToSlash(prefix), filepath.ToSlash(f)))
+		if !slices.Contains(changed, p) {
+			changed = append(changed, p)
+		}
+	}
+	projects, err := discover.Find(st.Root)
+	if err != nil {
+		return exitUsage, loadError(relativeError(err, st.Root))
+	}
+	touched, loose := discover.Touched(projects, changed)
+	for _, f := range loose {
+		name := path.Base(f)
+		if !discover.IsComposeName(name) && !discover.IsEnvName(name) {
+			continue // YAML of another kind (CI workflows, manifests)
+		}
+		if _, err := os.Lstat(filepath.Join(st.Root, filepath.FromSlash(f))); err != nil {
+			fmt.Fprintf(sio.stderr, "compose-preflight: %s: removed, and no project is left that reads it: nothing to check\n", f)
+			continue
+		}
+		fmt.Fprintf(sio.stderr, "compose-preflight: %s: part of no compose project (no compose file in its folder loads it): not checked\n", f)
+	}
+	if len(touched) == 0 {
+		return exitClean, nil
+	}
+	var reads []string
+	for _, p := range touched {
+		reads = append(reads, p.Reads...)
+	}
+	if err := st.Add(c.Context, reads); err != nil {
+		return exitUsage, loadError(err)
+	}
+	opts.load.WorkingDir = st.Root
+	return checkProjects(c, opts, staged, st.Root, touched)
 }
 
 // passedFlags repeats the check flags given before `hook install`, so the

@@ -17,6 +17,10 @@ type jsonReport struct {
 	Checked  string        `json:"checked"`
 	Summary  jsonSummary   `json:"summary"`
 	Findings []jsonFinding `json:"findings"`
+	// Projects is set when one run checked several projects (--recursive,
+	// the hook): each as Project would describe it alone, while Project
+	// sums them up.
+	Projects []jsonProject `json:"projects,omitempty"`
 }
 
 type jsonProject struct {

@@ -135,7 +135,7 @@ func newApp(sio stdio, code *int) *cli.App {
 		DisableSliceFlagSeparator: true, // -f a,b.yaml is one file, as in docker compose
 		Version:                   version(),
 		EnableBashCompletion:      true,
-		Flags:                     checkFlags(),
+		Flags:                     append(checkFlags(), recursiveFlag),
 		Commands:                  []*cli.Command{hookCommand(sio, code), completionCommand(sio)},
 		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
 			return usageError("%v (see --help)", err)
@@ -143,6 +143,9 @@ func newApp(sio stdio, code *int) *cli.App {
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
 				return usageError("unexpected argument %q (see --help)", c.Args().First())
+			}
+			if c.Bool("recursive") {
+				return checkRecursive(c, sio, code)
 			}
 			opts, err := optionsFrom(c, sio)
 			if err != nil {

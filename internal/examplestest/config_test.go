@@ -47,8 +47,8 @@ func loadHooks(t *testing.T) map[string]preCommitHook {
 func TestPreCommitHooksFile(t *testing.T) {
 	hooks := loadHooks(t)
 	for id, entry := range map[string]string{
-		"compose-preflight":        "compose-preflight",
-		"compose-preflight-static": "compose-preflight --static",
+		"compose-preflight":        "compose-preflight hook run",
+		"compose-preflight-static": "compose-preflight hook run --static",
 	} {
 		h, ok := hooks[id]
 		if !ok {
@@ -58,8 +58,8 @@ func TestPreCommitHooksFile(t *testing.T) {
 		if h.Entry != entry || h.Language != "golang" || h.Name == "" {
 			t.Errorf("%s: entry %q language %q name %q", id, h.Entry, h.Language, h.Name)
 		}
-		if h.PassFilenames == nil || *h.PassFilenames {
-			t.Errorf("%s: pass_filenames must be false: the tool loads the whole project", id)
+		if h.PassFilenames == nil || !*h.PassFilenames {
+			t.Errorf("%s: pass_filenames must be true: hook run checks the projects of the files it is given (every project with --all-files)", id)
 		}
 		if h.RequireSerial == nil || !*h.RequireSerial {
 			t.Errorf("%s: require_serial must be true", id)
@@ -135,6 +135,12 @@ func TestPreCommitFilesAgreeWithTheGitHook(t *testing.T) {
 }
 
 func TestGitHubActionsWorkflow(t *testing.T) {
+	for _, name := range []string{"github-actions.yml", "github-actions-recursive.yml"} {
+		t.Run(name, func(t *testing.T) { checkWorkflow(t, name) })
+	}
+}
+
+func checkWorkflow(t *testing.T, name string) {
 	var wf struct {
 		On   map[string]any `yaml:"on"`
 		Jobs map[string]struct {
@@ -147,7 +153,7 @@ func TestGitHubActionsWorkflow(t *testing.T) {
 			} `yaml:"steps"`
 		} `yaml:"jobs"`
 	}
-	decodeYAML(t, filepath.Join(repoRoot(t), "examples", "ci", "github-actions.yml"), &wf)
+	decodeYAML(t, filepath.Join(repoRoot(t), "examples", "ci", name), &wf)
 	if _, ok := wf.On["pull_request"]; !ok {
 		t.Error("the workflow does not run on pull requests")
 	}
@@ -196,7 +202,7 @@ func TestLefthookConfig(t *testing.T) {
 	if cmd.Run != "compose-preflight hook run" {
 		t.Errorf("run %q, want the staged-content check", cmd.Run)
 	}
-	for _, want := range []string{"**/compose*.y*ml", "**/docker-compose*.y*ml", "**/.env*", "**/*.env"} {
+	for _, want := range []string{"*.y*ml", "**/*.y*ml", "**/.env*", "**/*.env"} {
 		if !slices.Contains(cmd.Glob, want) {
 			t.Errorf("glob lacks %q", want)
 		}

@@ -106,6 +106,100 @@ func TestPreCommitFramework(t *testing.T) {
 	if log := must(t, project, "git", "log", "--format=%s"); strings.TrimSpace(log) != "clean" {
 		t.Errorf("history %q, want the clean commit only", log)
 	}
+	must(t, project, "git", "reset", "-q")
+	must(t, project, "git", "checkout", "--", "compose.yaml")
+
+	layouts(t, project, web, api)
+}
+
+// layouts commits through the framework's hooks in the layouts of real
+// repositories: a project in deploy/, sibling projects of which a commit
+// touches one, a file of no project, args: in the configuration, and
+// pre-commit run --all-files.
+func layouts(t *testing.T, project string, web, api int) {
+	commit := func(msg string) (string, bool) {
+		t.Helper()
+		must(t, project, "git", "add", "-A")
+		out, err := run(project, "git", "commit", "-m", msg)
+		if strings.Contains(out, "compose-preflight-staged") {
+			t.Errorf("%s: the output names a temporary folder:\n%s", msg, out)
+		}
+		if err != nil {
+			must(t, project, "git", "reset", "-q")
+		}
+		return out, err == nil
+	}
+	service := func(name string, port int) string {
+		return fmt.Sprintf("  %s:\n    image: nginx:1.27\n    ports:\n      - \"%d:80\"\n", name, port)
+	}
+
+	// deploy/: refused on a duplicate, naming deploy/compose.yaml.
+	writeFile(t, filepath.Join(project, "deploy", "compose.yaml"), "services:\n"+service("web", web)+service("api", web), 0o644)
+	out, ok := commit("deploy conflict")
+	if ok || strings.Count(out, "Failed") != 2 || !strings.Contains(out, "deploy/compose.yaml:5:10:") {
+		t.Fatalf("deploy/ with a duplicate: went through = %v:\n%s", ok, out)
+	}
+	writeFile(t, filepath.Join(project, "deploy", "compose.yaml"), "services:\n"+service("web", web)+service("api", api), 0o644)
+	if out, ok := commit("deploy clean"); !ok {
+		t.Fatalf("deploy/ clean: refused:\n%s", out)
+	}
+
+	// Three siblings, one broken past the hooks: a commit that touches
+	// another one checks that one only.
+	for i, name := range []string{"a", "b", "c"} {
+		writeFile(t, filepath.Join(project, "svc", name, "compose.yaml"), "services:\n"+service(name, web+1+i), 0o644)
+	}
+	if out, ok := commit("siblings"); !ok {
+		t.Fatalf("three clean siblings: refused:\n%s", out)
+	}
+	writeFile(t, filepath.Join(project, "svc", "a", "compose.yaml"), "services: [\n", 0o644)
+	must(t, project, "git", "add", "-A")
+	must(t, project, "git", "commit", "-q", "--no-verify", "-m", "broken a")
+	writeFile(t, filepath.Join(project, "svc", "b", "compose.yaml"), "services:\n"+service("b", web+2)+service("b2", web+2), 0o644)
+	out, ok = commit("b conflict")
+	if ok || !strings.Contains(out, "svc/b/compose.yaml:") || strings.Contains(out, "svc/a/") {
+		t.Fatalf("a conflict in svc/b: went through = %v (want refused for svc/b only):\n%s", ok, out)
+	}
+	writeFile(t, filepath.Join(project, "svc", "b", "compose.yaml"), "services:\n"+service("b", web+2)+service("b2", web+5), 0o644)
+	writeFile(t, filepath.Join(project, "notes", ".env"), "A=1\n", 0o644)
+	if out, ok := commit("b fixed, a loose .env"); !ok {
+		t.Fatalf("svc/b fixed: refused:\n%s", out)
+	}
+
+	// --all-files checks every project: the broken one too.
+	out, err := run(project, "pre-commit", "run", "--all-files")
+	if err == nil || !strings.Contains(out, "svc/a/compose.yaml:1") {
+		t.Fatalf("pre-commit run --all-files: err %v, want svc/a's load error:\n%s", err, out)
+	}
+	writeFile(t, filepath.Join(project, "svc", "a", "compose.yaml"), "services:\n"+service("a", web+1), 0o644)
+	if out, ok := commit("a fixed"); !ok {
+		t.Fatalf("svc/a fixed: refused:\n%s", out)
+	}
+
+	// args: the static hook with --profile dev sees the dev service,
+	// which takes web's port; the other hook does not enable it.
+	cfgPath := filepath.Join(project, ".pre-commit-config.yaml")
+	var cfg map[string]any
+	if err := yaml.Unmarshal([]byte(readFile(t, cfgPath)), &cfg); err != nil {
+		t.Fatal(err)
+	}
+	hooks := cfg["repos"].([]any)[0].(map[string]any)["hooks"].([]any)
+	for _, h := range hooks {
+		if h.(map[string]any)["id"] == "compose-preflight-static" {
+			h.(map[string]any)["args"] = []any{"--profile", "dev"}
+		}
+	}
+	config, err := yaml.Marshal(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, cfgPath, string(config), 0o644)
+	writeFile(t, filepath.Join(project, "deploy", "compose.yaml"), "services:\n"+service("web", web)+service("api", api)+
+		fmt.Sprintf("  tools:\n    image: busybox\n    profiles: [dev]\n    ports:\n      - \"%d:80\"\n", web), 0o644)
+	out, ok = commit("a dev tool on web's port")
+	if ok || strings.Count(out, "Failed") != 1 || !strings.Contains(out, "service \"tools\"") {
+		t.Fatalf("args: [--profile, dev]: went through = %v, want the static hook alone to fail on tools:\n%s", ok, out)
+	}
 }
 
 // snapshot commits the checkout's tracked and untracked (not ignored)

@@ -14,6 +14,7 @@ func snippetFiles() []string {
 		"examples/ci/pre-commit-config.yaml",
 		"examples/make/Makefile",
 		"examples/ci/github-actions.yml",
+		"examples/ci/github-actions-recursive.yml",
 		"examples/ci/lefthook.yml",
 	}
 }

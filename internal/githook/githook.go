@@ -5,7 +5,7 @@
 //
 // The hook is a short POSIX sh script. It runs any pre-commit hook that was
 // there before it (moved aside, and put back by Uninstall), leaves at once
-// unless a compose or env file is staged, and then runs the compose-preflight
+// unless a YAML or env file is staged, and then runs the compose-preflight
 // binary that installed it: never a program from the repository being
 // committed, since a hook that ran repository code would run whatever a
 // checked-out branch contains.

@@ -64,14 +64,15 @@ func TestHookRunsOnlyWhenAComposeOrEnvFileIsStaged(t *testing.T) {
 		t.Fatalf("calls %q, want one", calls)
 	}
 
-	// A deleted compose file alone does not run a check.
+	// A deletion runs the check too: deleting an override or a .env
+	// changes the project left behind; compose-preflight decides.
 	gitRun(t, repo, "rm", "-q", "deploy/compose.yaml")
 	bin.ExitWith(t, "1")
-	if out, err := commit(t, repo); err != nil {
-		t.Fatalf("commit of a deletion failed: %v\n%s", err, out)
+	if out, err := commit(t, repo); err == nil {
+		t.Fatalf("commit of a deletion went through a failing check:\n%s", out)
 	}
-	if calls := bin.Calls(t); calls != nil {
-		t.Fatalf("deletion ran compose-preflight: %q", calls)
+	if calls := bin.Calls(t); len(calls) != 1 {
+		t.Fatalf("deletion: calls %q, want one", calls)
 	}
 }
 
@@ -117,12 +118,12 @@ func triggerTable() map[string]bool {
 		"deploy/.env":                    true,
 		"README.md":                      false,
 		"compose.json":                   false,
-		"app.yaml":                       false,
+		"app.yaml":                       true,
 		"environment.txt":                false,
-		"mycompose.yaml":                 false,
+		"mycompose.yaml":                 true,
 		"compose/README.md":              false,
 		"src/docker-compose-helper.go":   false,
-		".github/workflows/release.yaml": false,
+		".github/workflows/release.yaml": true,
 	}
 }
 

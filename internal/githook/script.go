@@ -11,18 +11,15 @@ import (
 const marker = "# compose-preflight: managed pre-commit hook"
 
 // triggerGlobs are the file names (any folder) whose staging makes the hook
-// run a check. They are the names docker compose finds by default, their
-// override and per-environment variants, and env files, which set the
-// variables ports are often interpolated from. A compose file with another
-// name (chosen with -f or COMPOSE_FILE) does not trigger the hook: rename
-// it, or run compose-preflight yourself. The pre-commit framework's files
-// regex in .pre-commit-hooks.yaml matches the same names.
+// run a check: every YAML file, since a compose file may include or extend
+// one of any name, and env files, which set the variables ports are often
+// interpolated from. compose-preflight then decides which projects the
+// commit touches, and passes over the files that belong to none. A
+// service's env_file of another name (app.conf) does not trigger the hook
+// on its own. The pre-commit framework's files regex in
+// .pre-commit-hooks.yaml matches the same names.
 func triggerGlobs() []string {
-	return []string{
-		"compose*.yml", "compose*.yaml",
-		"docker-compose*.yml", "docker-compose*.yaml",
-		"*.env", ".env*",
-	}
+	return []string{"*.yml", "*.yaml", "*.env", ".env*"}
 }
 
 func isOurs(content []byte) bool {
@@ -84,11 +81,11 @@ fi`, shellQuote(prog))
 # uninstall' removes it and puts back the hook it replaced. Skip it for one
 # commit with 'git commit --no-verify'.
 #
-# When a staged file is named like a compose or env file (in any folder):
+# When the commit adds, changes or deletes a file named (in any folder):
 #   %s
-# it checks the published ports of the docker compose project as it is
-# about to be committed. It runs the compose-preflight program that
-# installed it, never a program from this repository.
+# it checks the published ports of the docker compose projects the commit
+# touches, as they are about to be committed. It runs the compose-preflight
+# program that installed it, never a program from this repository.
 
 # The pre-commit hook that was here before, run first with the same
 # arguments and input; its failure stops the commit.
@@ -97,8 +94,8 @@ if [ -x "$chained" ]; then
 	"$chained" "$@" || exit $?
 fi
 
-# Fast path: leave at once when no compose or env file is staged.
-staged=$(git -c core.quotepath=false diff --cached --name-only --diff-filter=ACMR) || exit $?
+# Fast path: leave at once when no YAML or env file is staged.
+staged=$(git -c core.quotepath=false diff --cached --name-only --no-renames) || exit $?
 set -f
 found=
 old_ifs=$IFS

@@ -13,6 +13,56 @@ import (
 	"strings"
 )
 
+// Staged is the work tree as it is about to be committed (StageTree).
+type Staged struct {
+	// Root is the temporary folder that mirrors the work tree's top.
+	Root string
+	// Dir is the counterpart of the folder StageTree was given.
+	Dir string
+	// Changed are the paths the commit adds, modifies or deletes,
+	// slash-separated and relative to the work tree's top. A rename is
+	// its old path and its new one.
+	Changed []string
+	// top is the work tree's top, where Add finds untracked files.
+	top string
+}
+
+// Add puts into the staged tree the files at paths (slash-separated,
+// relative to the work tree's top) that StageTree left out by their
+// name, such as a service's env_file app.conf that docker compose must
+// find: the index's version of a tracked file, the work tree's of an
+// untracked one. Paths outside the work tree, already staged or absent
+// are passed over.
+func (s Staged) Add(ctx context.Context, paths []string) error {
+	var tracked []string
+	for _, p := range paths {
+		if p == ".." || strings.HasPrefix(p, "../") || path.IsAbs(p) {
+			continue
+		}
+		if _, err := os.Lstat(filepath.Join(s.Root, filepath.FromSlash(p))); err == nil {
+			continue
+		}
+		out, err := git(ctx, s.top, nil, "ls-files", "-z", "--cached", "--full-name", "--", ":(literal)"+p)
+		if err != nil {
+			return fmt.Errorf("stage tree: %w", err)
+		}
+		if len(splitNUL(out)) > 0 {
+			tracked = append(tracked, p)
+			continue
+		}
+		if err := copyFile(filepath.Join(s.top, filepath.FromSlash(p)), filepath.Join(s.Root, filepath.FromSlash(p))); err != nil {
+			return fmt.Errorf("stage tree: %w", err)
+		}
+	}
+	if len(tracked) > 0 {
+		list := []byte(strings.Join(tracked, "\x00") + "\x00")
+		if _, err := git(ctx, s.top, list, "checkout-index", "--stdin", "-z", "--prefix="+filepath.ToSlash(s.Root)+"/"); err != nil {
+			return fmt.Errorf("stage tree: export the index: %w", err)
+		}
+	}
+	return nil
+}
+
 // StageTree materialises, in a new temporary folder, the files compose
 // reads as they will be after the commit being prepared: the index's
 // version of every tracked file named *.yml, *.yaml, *.env or .env* (a
@@ -23,26 +73,27 @@ import (
 //
 // Those names cover every file that can change a published port: compose
 // files, whatever their name, are YAML, and ports are interpolated from env
-// files. Files such as Dockerfiles or env_file targets do not matter to a
-// port check and are not copied.
+// files. Files such as Dockerfiles do not matter to a port check and are
+// not copied; an env_file of another name, which docker compose must find,
+// is added with Staged.Add.
 //
 // The whole work tree's layout is mirrored, and dir is repoDir's
 // counterpart inside it, so a path relative to repoDir (../.env, an
 // include of ../common.yaml) means the same file under dir. The index used
 // is git's: GIT_INDEX_FILE, set by git for `git commit -a` and `git commit
 // <paths>`, is honoured. cleanup removes the folder; call it when done.
-func StageTree(ctx context.Context, repoDir string) (dir string, cleanup func(), err error) {
+func StageTree(ctx context.Context, repoDir string) (st Staged, cleanup func(), err error) {
 	realDir, err := filepath.EvalSymlinks(repoDir)
 	if err != nil {
-		return "", nil, fmt.Errorf("stage tree: %w", err)
+		return Staged{}, nil, fmt.Errorf("stage tree: %w", err)
 	}
 	realDir, err = filepath.Abs(realDir)
 	if err != nil {
-		return "", nil, fmt.Errorf("stage tree: %w", err)
+		return Staged{}, nil, fmt.Errorf("stage tree: %w", err)
 	}
 	out, err := git(ctx, realDir, nil, "rev-parse", "--show-toplevel")
 	if err != nil {
-		return "", nil, fmt.Errorf("stage tree of %s: %w", repoDir, err)
+		return Staged{}, nil, fmt.Errorf("stage tree of %s: %w", repoDir, err)
 	}
 	top := filepath.Clean(filepath.FromSlash(strings.TrimRight(string(out), "\r\n")))
 	if realTop, err := filepath.EvalSymlinks(top); err == nil {
@@ -50,23 +101,26 @@ func StageTree(ctx context.Context, repoDir string) (dir string, cleanup func(),
 	}
 	rel, err := filepath.Rel(top, realDir)
 	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
-		return "", nil, fmt.Errorf("stage tree: %s is not inside the work tree %s", repoDir, top)
+		return Staged{}, nil, fmt.Errorf("stage tree: %s is not inside the work tree %s", repoDir, top)
 	}
 
 	tracked, err := stagedPaths(ctx, top)
 	if err != nil {
-		return "", nil, err
+		return Staged{}, nil, err
 	}
 	untracked, err := untrackedPaths(ctx, top)
 	if err != nil {
-		return "", nil, err
+		return Staged{}, nil, err
 	}
 
 	root, err := os.MkdirTemp("", "compose-preflight-staged-")
 	if err != nil {
-		return "", nil, fmt.Errorf("stage tree: %w", err)
+		return Staged{}, nil, fmt.Errorf("stage tree: %w", err)
 	}
 	cleanup = func() { os.RemoveAll(root) }
+	if real, err := filepath.EvalSymlinks(root); err == nil {
+		root = real // as compose reports the files' paths
+	}
 	if len(tracked) > 0 {
 		// checkout-index writes the index's blobs, with their modes and
 		// filters (eol, smudge) applied as a checkout would.
@@ -74,21 +128,42 @@ func StageTree(ctx context.Context, repoDir string) (dir string, cleanup func(),
 		prefix := filepath.ToSlash(root) + "/"
 		if _, err := git(ctx, top, list, "checkout-index", "--stdin", "-z", "--prefix="+prefix); err != nil {
 			cleanup()
-			return "", nil, fmt.Errorf("stage tree: export the index: %w", err)
+			return Staged{}, nil, fmt.Errorf("stage tree: export the index: %w", err)
 		}
 	}
 	for _, p := range untracked {
 		if err := copyFile(filepath.Join(top, filepath.FromSlash(p)), filepath.Join(root, filepath.FromSlash(p))); err != nil {
 			cleanup()
-			return "", nil, fmt.Errorf("stage tree: %w", err)
+			return Staged{}, nil, fmt.Errorf("stage tree: %w", err)
 		}
 	}
-	dir = filepath.Join(root, rel)
+	changed, err := changedPaths(ctx, top)
+	if err != nil {
+		cleanup()
+		return Staged{}, nil, err
+	}
+	dir := filepath.Join(root, rel)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		cleanup()
-		return "", nil, fmt.Errorf("stage tree: %w", err)
+		return Staged{}, nil, fmt.Errorf("stage tree: %w", err)
 	}
-	return dir, cleanup, nil
+	return Staged{Root: root, Dir: dir, Changed: changed, top: top}, cleanup, nil
+}
+
+// changedPaths lists what the commit changes against HEAD (against
+// nothing in a repository's first commit), renames as a deletion and an
+// addition, since both folders' projects change.
+func changedPaths(ctx context.Context, top string) ([]string, error) {
+	args := []string{"diff", "--cached", "--name-only", "-z", "--no-renames", "--no-ext-diff"}
+	if _, err := git(ctx, top, nil, "rev-parse", "--verify", "-q", "HEAD"); err != nil {
+		// no commit yet: everything in the index is new
+		args = []string{"ls-files", "-z", "--cached", "--full-name"}
+	}
+	out, err := git(ctx, top, nil, args...)
+	if err != nil {
+		return nil, fmt.Errorf("stage tree: list the staged changes: %w", err)
+	}
+	return splitNUL(out), nil
 }
 
 // stagedPaths lists the index entries StageTree exports: files only (not

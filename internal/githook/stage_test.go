@@ -68,11 +68,18 @@ func TestStageTreeHoldsTheIndexVersionAndUntrackedEnvFiles(t *testing.T) {
 	w("app/main.go", "package main // changed\n") // tracked, other name
 	gitRun(t, repo, "add", "app/main.go")
 
-	dir, cleanup, err := StageTree(context.Background(), repo)
+	st, cleanup, err := StageTree(context.Background(), repo)
 	if err != nil {
 		t.Fatal(err)
 	}
-	root := dir
+	root := st.Dir
+	if st.Root != st.Dir {
+		t.Errorf("Root %s and Dir %s differ at the top of the work tree", st.Root, st.Dir)
+	}
+	// the commit: compose.yaml and app/main.go changed, deploy/gone.yaml deleted
+	if got := strings.Join(st.Changed, " "); got != "app/main.go compose.yaml deploy/gone.yaml" {
+		t.Errorf("Changed = %q", got)
+	}
 	got := listTree(t, root)
 	want := map[string]string{
 		"compose.yaml":                "version: staged\n",
@@ -103,11 +110,19 @@ func TestStageTreeMirrorsTheWorkTreeAroundASubfolder(t *testing.T) {
 	writeFile(t, filepath.Join(repo, "common", "base.yaml"), "x: 1\n", 0o644)
 	gitRun(t, repo, "add", ".")
 
-	dir, cleanup, err := StageTree(context.Background(), filepath.Join(repo, "svc"))
+	st, cleanup, err := StageTree(context.Background(), filepath.Join(repo, "svc"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer cleanup()
+	dir := st.Dir
+	if st.Root != filepath.Dir(dir) {
+		t.Errorf("Root %s is not the parent of %s", st.Root, dir)
+	}
+	// the first commit: everything staged is new
+	if got := strings.Join(st.Changed, " "); got != ".env common/base.yaml svc/compose.yaml" {
+		t.Errorf("Changed = %q", got)
+	}
 	if filepath.Base(dir) != "svc" {
 		t.Fatalf("dir %s is not the counterpart of svc", dir)
 	}
@@ -140,11 +155,12 @@ func TestStageTreeUsesGitIndexFile(t *testing.T) {
 	gitRun(t, repo, "read-tree", "HEAD")
 	gitRun(t, repo, "add", "compose.yaml")
 
-	dir, cleanup, err := StageTree(context.Background(), repo)
+	st, cleanup, err := StageTree(context.Background(), repo)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer cleanup()
+	dir := st.Dir
 	if got := readFile(t, filepath.Join(dir, "compose.yaml")); got != "v: 2\n" {
 		t.Fatalf("compose.yaml = %q, want the temporary index's version", got)
 	}
@@ -163,11 +179,12 @@ func TestStageTreeKeepsModesAndSkipsSubmodulesAndDanglingLinks(t *testing.T) {
 	gitRun(t, repo, "update-index", "--add", "--cacheinfo",
 		"160000,1111111111111111111111111111111111111111,vendor.yaml")
 
-	dir, cleanup, err := StageTree(context.Background(), repo)
+	st, cleanup, err := StageTree(context.Background(), repo)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer cleanup()
+	dir := st.Dir
 	if m := mode(t, filepath.Join(dir, "secret.env")).Perm(); m != 0o600 {
 		t.Errorf("secret.env mode %v, want 0600", m)
 	}
@@ -182,4 +199,30 @@ func TestStageTreeOutsideARepositoryFails(t *testing.T) {
 	if _, _, err := StageTree(context.Background(), dir); err == nil {
 		t.Fatal("StageTree outside a repository succeeded")
 	}
+}
+
+func TestStagedAddTakesTheIndexVersionOrTheWorkTrees(t *testing.T) {
+	repo := newRepo(t)
+	writeFile(t, filepath.Join(repo, "compose.yaml"), "services: {}\n", 0o644)
+	writeFile(t, filepath.Join(repo, "web", "app.conf"), "A=staged\n", 0o644)
+	gitRun(t, repo, "add", ".")
+	writeFile(t, filepath.Join(repo, "web", "app.conf"), "A=not staged\n", 0o644)
+	writeFile(t, filepath.Join(repo, "local.conf"), "B=untracked\n", 0o644)
+
+	st, cleanup, err := StageTree(context.Background(), repo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cleanup()
+	noFile(t, filepath.Join(st.Root, "web", "app.conf"))
+	if err := st.Add(context.Background(), []string{"web/app.conf", "local.conf", "missing.conf", "../outside.conf", "compose.yaml"}); err != nil {
+		t.Fatal(err)
+	}
+	for rel, want := range map[string]string{"web/app.conf": "A=staged\n", "local.conf": "B=untracked\n", "compose.yaml": "services: {}\n"} {
+		if got := readFile(t, filepath.Join(st.Root, filepath.FromSlash(rel))); got != want {
+			t.Errorf("%s = %q, want %q", rel, got, want)
+		}
+	}
+	noFile(t, filepath.Join(st.Root, "missing.conf"))
+	noFile(t, filepath.Join(filepath.Dir(st.Root), "outside.conf"))
 }

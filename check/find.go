@@ -29,6 +29,10 @@ type Input struct {
 	// Project is the compose project name: its own containers holding its
 	// own bindings are not conflicts (`make up` twice must pass).
 	Project string
+	// IPv4Only says the engine binds no IPv6 host address: dockerd without
+	// its userland proxy publishes a port on all addresses on 0.0.0.0
+	// only, and an IPv6 host IP not at all (engine.UserlandProxy).
+	IPv4Only bool
 	// EngineAPI is the engine's API version ("1.41"), empty when no engine
 	// said: it dates how the engine allocates host ranges.
 	EngineAPI string
@@ -88,10 +92,11 @@ func (ix index) on(proto string, port uint16) []indexEntry {
 // holders returns the sockets that overlap a bind of b on port p.
 func (in *Input) holders(ix index, b Binding, p uint16) []Holder {
 	var hs []Holder
+	binds := in.hostEndpoints(b)
 	for _, e := range ix.on(b.Protocol, p) {
 		s := in.Sockets[e.socket]
 		worst := Free
-		for _, e := range b.endpoints() {
+		for _, e := range binds {
 			switch v := overlap(socketEndpoint(s), e, in.Host.GOOS); {
 			case v == InUse:
 				worst = InUse
@@ -113,6 +118,16 @@ func (in *Input) holders(ix index, b Binding, p uint16) []Holder {
 		}
 	}
 	return hs
+}
+
+// hostEndpoints are the host addresses the engine binds for b: without
+// the userland proxy, its IPv4 ones only.
+func (in *Input) hostEndpoints(b Binding) []endpoint {
+	es := b.endpoints()
+	if !in.IPv4Only {
+		return es
+	}
+	return slices.DeleteFunc(es, func(e endpoint) bool { return !e.addr.Unmap().Is4() })
 }
 
 // containerEndpoints are the binds behind an engine-reported port: the

@@ -236,6 +236,24 @@ func TestEngineChosen(t *testing.T) {
 	}
 }
 
+// TestIPv4Only: an engine without its userland proxy binds no IPv6 host
+// address, so a socket on [::1] stops neither a binding on all addresses
+// nor one on [::1] (internal/realengine, --userland-proxy=false).
+func TestIPv4Only(t *testing.T) {
+	p := listen(t, "tcp6", "[::1]:0")
+	socks := inventory(t)
+	host := DefaultHost("linux")
+	for _, hostIP := range []netip.Addr{{}, netip.IPv6Loopback()} {
+		b := Binding{Service: "web", HostIP: hostIP, Published: p, Last: p, Target: 80, Protocol: "tcp", Replicas: 1}
+		if k := kinds(Find(Input{Bindings: []Binding{b}, Sockets: socks, Host: host})); k[KindInUse] != 1 {
+			t.Errorf("%v with the proxy: got %v, want in-use", hostIP, k)
+		}
+		if k := kinds(Find(Input{Bindings: []Binding{b}, Sockets: socks, Host: host, IPv4Only: true})); k[KindInUse] != 0 {
+			t.Errorf("%v without the proxy: got %v, want nothing", hostIP, k)
+		}
+	}
+}
+
 func TestAPIBefore(t *testing.T) {
 	for _, c := range []struct {
 		a, b string

@@ -68,7 +68,7 @@ func preflight(ctx context.Context, o options, sio stdio) (int, error) {
 			return exitUsage, loadError(err)
 		}
 	}
-	in := check.Input{Bindings: bindings, Host: host, Project: proj.Name, Sockets: view.sockets, Containers: view.containers, Rootless: view.rootless, EngineAPI: view.engineAPI}
+	in := check.Input{Bindings: bindings, Host: host, Project: proj.Name, Sockets: view.sockets, Containers: view.containers, Rootless: view.rootless, EngineAPI: view.engineAPI, IPv4Only: view.ipv4Only}
 	r := &report{proj: proj, opts: o, in: &in, checked: view.checked}
 	notes := view.notes
 	r.findings = check.Find(in)
@@ -127,6 +127,9 @@ type hostView struct {
 	containers []engine.Container
 	rootless   *bool // the engine's mode, when it said
 	engineAPI  string
+	// ipv4Only: the engine runs without its userland proxy and binds no
+	// IPv6 host address.
+	ipv4Only bool
 	err        error
 }
 
@@ -154,6 +157,15 @@ func gatherHost(ctx context.Context, o options, sio stdio) hostView {
 		v.notes = append(v.notes, *unreachable)
 	}
 	inside, why := engine.InContainer(sio.root)
+	var ns engine.Namespace
+	if v.containers != nil && !remote {
+		// The engine's process, when this host can see it: whether it
+		// binds in this network namespace, and how it publishes.
+		ns = engine.EngineNamespace(ep, "/proc")
+		if on, known := engine.UserlandProxy(ns.PID, "/proc"); known && !on {
+			v.ipv4Only = true
+		}
+	}
 	switch {
 	case remote && v.containers == nil:
 		v.checked = "the files only (the remote engine did not answer)"
@@ -161,7 +173,7 @@ func gatherHost(ctx context.Context, o options, sio stdio) hostView {
 	case remote:
 		v.checked = fmt.Sprintf("the engine at %s (%s)", ep.Host, ep.Source)
 		return v
-	case inside && v.containers != nil && engine.EngineNamespace(ep, "/proc").Same:
+	case inside && v.containers != nil && ns.Same:
 		// Docker-in-Docker, a devcontainer, a CI job's own dockerd: the
 		// engine binds in this very namespace, so this table is its host's.
 		v.checked = "this host and its Docker engine"

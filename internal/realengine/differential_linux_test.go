@@ -93,7 +93,7 @@ var scenarios = []scenario{
 	{name: "host-bound-only", files: one(svc("web", "", `"{p0}:80"`)), hold: []string{"bound4 127.0.0.1:{p0}"}, want: upFails},
 	{name: "host-bound-only-reuseaddr", files: one(svc("web", "", `"{p0}:80"`)), hold: []string{"bound4reuse 127.0.0.1:{p0}"}, want: upSucceeds},
 	{name: "host-client-socket", files: one(svc("web", "", `"127.0.0.1:{p0}:80"`)), hold: []string{"client4 127.0.0.1:{p0}"}, want: upFails},
-	{name: "host-ipv6-loopback", files: one(svc("web", "", `"[::1]:{p0}:80"`)), hold: []string{"tcp6 [::1]:{p0}"}, want: upFails},
+	{name: "host-ipv6-loopback", files: one(svc("web", "", `"[::1]:{p0}:80"`)), hold: []string{"tcp6 [::1]:{p0}"}, want: upFailsWithProxy},
 	{name: "host-ipv6-vs-ipv4", files: one(svc("web", "", `"[::1]:{p0}:80"`)), hold: []string{"tcp4 127.0.0.1:{p0}"}, want: upSucceeds},
 	{name: "host-ip-not-here", files: one(svc("web", "", `"192.0.2.10:{p0}:80"`)), want: upFails, noFix: true},
 
@@ -163,7 +163,7 @@ func projectName(s string) string { return "pf-" + s }
 
 func TestDifferential(t *testing.T) {
 	e := need(t)
-	t.Logf("engine %s, API %s", e.version, e.apiVersion)
+	t.Logf("engine %s, API %s, userland proxy %v", e.version, e.apiVersion, e.userlandProxy())
 	// Scenarios use their own ports and project names, so a few run side
 	// by side; more only makes the engine and the two cores the queue.
 	sem := make(chan struct{}, 3)

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/compose-preflight/compose-preflight/check"
+	"github.com/compose-preflight/compose-preflight/check/engine"
 )
 
 // image is the local image the scenarios run (.ci/engines image makes it
@@ -88,7 +89,12 @@ func prepare(repo string) engineInfo {
 	if out, err := build.CombinedOutput(); err != nil {
 		return engineInfo{skip: "building compose-preflight: " + string(out)}
 	}
-	return engineInfo{tool: tool, apiVersion: api, version: version}
+	host := os.Getenv("DOCKER_HOST")
+	if host == "" {
+		host = "unix:///var/run/docker.sock"
+	}
+	on, _ := engine.UserlandProxy(engine.EngineNamespace(engine.Endpoint{Host: host}, "/proc").PID, "/proc")
+	return engineInfo{tool: tool, apiVersion: api, version: version, proxyOff: !on}
 }
 
 func firstLine(b []byte) string {

@@ -130,7 +130,9 @@ func (r *report) jsonReport() jsonReport {
 				jf.Sources = append(jf.Sources, jsonSource{File: s.File, Line: s.Line, Column: s.Column, Text: s.Text, Variable: jsonVar(s.Variable)})
 			}
 			if f.Severity == check.Error {
-				jf.NextPort = r.next[f.Binding]
+				if m, ok := r.next[f.Binding]; ok {
+					jf.NextPort = m.to
+				}
 			}
 		}
 		if f.Other >= 0 {

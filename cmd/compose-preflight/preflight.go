@@ -95,7 +95,10 @@ func preflight(ctx context.Context, o options, sio stdio) (int, error) {
 	r.findings = check.Attribute(r.findings, &in)
 	r.findings = append(r.findings, networkModeFindings(proj)...)
 	r.findings = append(r.findings, notes...)
-	r.next = suggest(&in, r.findings, r.probe)
+	// One plan, made by the code --fix runs: the report's next step is
+	// the move --fix would write.
+	r.moves = r.planMoves(check.NewPicker(&in, r.probe))
+	r.next = nextMoves(r.moves)
 	if o.fix || o.dryRun {
 		if o.override != "" {
 			return r.runOverride(ctx, sio.stdout, o.override, o.dryRun)
@@ -504,22 +507,16 @@ func settleHolders(ctx context.Context, fs []check.Finding) ([]check.Finding, er
 	return out, nil
 }
 
-// suggest picks the nearest free port for each binding with an error
-// finding, so the report can say where to move it; --fix picks the same.
-func suggest(in *check.Input, fs []check.Finding, probe check.ProbeFunc) map[int]uint16 {
-	pk := check.NewPicker(in, probe)
-	next := make(map[int]uint16)
-	for _, f := range fs {
-		switch f.Kind {
-		case check.KindInUse, check.KindShadowed, check.KindDuplicate:
-		default:
+// nextMoves maps each binding a planned move shifts to that move, for
+// the report's next step; a move with no free port has none.
+func nextMoves(moves []*move) map[int]*move {
+	next := make(map[int]*move)
+	for _, m := range moves {
+		if m.to == 0 {
 			continue
 		}
-		if _, done := next[f.Binding]; done {
-			continue
-		}
-		if p, ok := pk.Pick(in.Bindings[f.Binding]); ok {
-			next[f.Binding] = p
+		for _, i := range m.bindings {
+			next[i] = m
 		}
 	}
 	return next

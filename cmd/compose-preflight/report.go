@@ -27,7 +27,8 @@ type report struct {
 	in       *check.Input
 	opts     options
 	findings []check.Finding
-	next     map[int]uint16      // binding index -> nearest free port
+	moves    []*move             // what --fix would do, planned once
+	next     map[int]*move       // binding index -> the move that shifts it
 	probe    check.ProbeFunc     // confirms picks; nil when this host is not checked
 	checked  string              // what the bindings were checked against
 	lines    map[string][]string // file -> lines, read once for snippets
@@ -218,8 +219,17 @@ func (r *report) message(f check.Finding) string {
 // nextStep says what to do about an error finding.
 func (r *report) nextStep(f check.Finding) string {
 	var steps []string
-	if p, ok := r.next[f.Binding]; ok && f.Binding >= 0 {
-		steps = append(steps, fmt.Sprintf("%d is the nearest free port", p))
+	if m, ok := r.next[f.Binding]; ok && f.Binding >= 0 {
+		step := fmt.Sprintf("%s is the nearest free port", m.newText())
+		if m.newWidth() > 1 {
+			step = fmt.Sprintf("%s is the nearest free range", m.newText())
+		}
+		if m.manual != "" && !r.opts.fix && !r.opts.dryRun {
+			// what --fix would say on its "not fixed" line (which a fix
+			// or dry run prints itself)
+			step += " (--fix leaves it to you: " + m.manual + ")"
+		}
+		steps = append(steps, step)
 	}
 	for _, h := range f.Holders {
 		if c := h.Container; c != nil {

@@ -50,7 +50,9 @@ func newMirror(changes []rewrite.Change) (*mirror, error) {
 	for d := range dirs {
 		entries, err := os.ReadDir(d)
 		if err != nil {
-			return fail(err)
+			// a folder this user cannot list (a parent of the project):
+			// only the way to the changed files is needed through it
+			continue
 		}
 		for _, e := range entries {
 			full := filepath.Join(d, e.Name())

@@ -275,6 +275,7 @@ func (r *report) message(f check.Finding) string {
 		return fmt.Sprintf("service %q %s", f.Service, f.Detail)
 	}
 	b := r.in.Bindings[f.Binding]
+	hostRange := b.IsRange() // "any one of", not an expanded range
 	if f.Range != (check.PortRange{}) {
 		// an expanded range: the finding speaks for all of it
 		b.Published, b.Last = f.Range.First, f.Range.Last
@@ -311,7 +312,7 @@ func (r *report) message(f check.Finding) string {
 		if src, ok := r.primary(check.Finding{Binding: f.Other}); ok {
 			at = fmt.Sprintf(" at %s:%d:%d", r.rel(src.File), src.Line, src.Column)
 		}
-		if b.IsRange() && !o.IsRange() {
+		if hostRange && !o.IsRange() {
 			// a fixed port inside a host range: a matter of start order
 			return fmt.Sprintf("%s, and %s of service %q%s lies inside it: %s", lead, o, o.Service, at, f.Detail)
 		}

@@ -173,6 +173,7 @@ func TestDuplicatesAndReplicas(t *testing.T) {
 		want map[Kind]int
 	}{
 		{"wildcard and specific", []Binding{bind("", 8080, "tcp"), bind("127.0.0.1", 8080, "tcp")}, map[Kind]int{KindDuplicate: 1}},
+		{"three on one port: one finding for each after the first", []Binding{bind("", 8080, "tcp"), bind("", 8080, "tcp"), bind("127.0.0.1", 8080, "tcp")}, map[Kind]int{KindDuplicate: 2}},
 		{"two specific addresses", []Binding{bind("127.0.0.1", 8080, "tcp"), bind("127.0.0.2", 8080, "tcp")}, map[Kind]int{}},
 		{"v4 and v6 loopback", []Binding{bind("127.0.0.1", 8080, "tcp"), bind("::1", 8080, "tcp")}, map[Kind]int{}},
 		{"wildcard and [::1]", []Binding{bind("", 8080, "tcp"), bind("::1", 8080, "tcp")}, map[Kind]int{KindDuplicate: 1}},

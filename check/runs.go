@@ -207,10 +207,14 @@ func duplicatesIndexed(bs []Binding) []Finding {
 			hi++
 		}
 		for x := lo + 1; x < hi; x++ {
+			// one finding per binding, naming the first it overlaps: a
+			// thousand services on one port give a thousand, not half a
+			// million
 			j := fixed[x]
 			for _, i := range fixed[lo:x] {
 				if bindingsOverlap(bs[i], bs[j]) {
 					out = append(out, Finding{Kind: KindDuplicate, Severity: Error, Binding: j, Other: i, Service: bs[j].Service, Port: bs[j].Published})
+					break
 				}
 			}
 		}

@@ -201,12 +201,8 @@ const holdersShown = 3
 // are few, else the ports grouped by who holds them, so that a range held
 // by one process names it once.
 func holdersText(hs []check.Holder) string {
-	if len(hs) <= holdersShown {
-		var parts []string
-		for _, h := range hs {
-			parts = append(parts, holderText(h))
-		}
-		return strings.Join(parts, "; and ")
+	if len(hs) == 1 {
+		return holderText(hs[0])
 	}
 	type group struct {
 		who   string
@@ -245,6 +241,14 @@ func holdersText(hs []check.Holder) string {
 			g.addrs = append(g.addrs, addr)
 		}
 		g.ports = append(g.ports, port)
+	}
+	if len(groups) == len(hs) && len(hs) <= holdersShown {
+		// a few holders, each holding one socket: each said as it is
+		var parts []string
+		for _, h := range hs {
+			parts = append(parts, holderText(h))
+		}
+		return strings.Join(parts, "; and ")
 	}
 	var parts []string
 	for i, g := range groups {

@@ -28,6 +28,11 @@ type Binding struct {
 	// Replicas is how many containers the service runs (scale or
 	// deploy.replicas); each needs its own host port.
 	Replicas int
+	// Entry tells which ports entry the binding comes from: bindings with
+	// the same non-zero Entry, one port after the other, are one range
+	// compose expanded ("8000-8002:80-82" is three bindings), reported as
+	// one (Merge). 0 means unknown: the binding stands alone.
+	Entry int
 }
 
 // IsRange reports whether the binding is a host range the engine picks from.

@@ -334,34 +334,8 @@ func APIBefore(a, b string) bool {
 // duplicates finds pairs of bindings that the engine itself would refuse
 // to publish together ("port is already allocated"): the same protocol,
 // overlapping addresses by Docker's allocator rules (which are Linux's,
-// on every OS) and a fixed port in common. A host range only conflicts
-// when the fixed ports of others leave it too few free ports.
-func duplicates(bs []Binding) []Finding {
-	var out []Finding
-	for j, b := range bs {
-		var takenInRange []uint16
-		for i := 0; i < j; i++ {
-			a := bs[i]
-			if a.Protocol != b.Protocol || a.Last < b.Published || b.Last < a.Published || !bindingsOverlap(a, b) {
-				continue
-			}
-			switch {
-			case !a.IsRange() && !b.IsRange():
-				out = append(out, Finding{Kind: KindDuplicate, Severity: Error, Binding: j, Other: i, Service: b.Service, Port: b.Published})
-			case !a.IsRange() && b.IsRange():
-				takenInRange = append(takenInRange, a.Published)
-				if b.Width()-len(takenInRange) < replicas(b) {
-					out = append(out, Finding{Kind: KindDuplicate, Severity: Error, Binding: j, Other: i, Service: b.Service, Port: a.Published,
-						Detail: fmt.Sprintf("the range %s has too few ports left once %d is taken", b.PortText(), a.Published)})
-				}
-			case a.IsRange() && !b.IsRange() && a.Width()-1 < replicas(a):
-				out = append(out, Finding{Kind: KindDuplicate, Severity: Error, Binding: j, Other: i, Service: b.Service, Port: b.Published,
-					Detail: fmt.Sprintf("it takes a port the range %s needs", a.PortText())})
-			}
-		}
-	}
-	return out
-}
+// on every OS) and a port in common (see duplicatesIndexed).
+func duplicates(bs []Binding) []Finding { return duplicatesIndexed(bs) }
 
 func bindingsOverlap(a, b Binding) bool {
 	for _, ea := range a.endpoints() {

@@ -6,9 +6,11 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"reflect"
 	"runtime"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/compose-preflight/compose-preflight/check/sockets"
@@ -273,11 +275,17 @@ func TestDuplicatesAndReplicas(t *testing.T) {
 		want map[Kind]int
 	}{
 		{"wildcard and specific", []Binding{bind("", 8080, "tcp"), bind("127.0.0.1", 8080, "tcp")}, map[Kind]int{KindDuplicate: 1}},
+		{"three on one port: one finding for each after the first", []Binding{bind("", 8080, "tcp"), bind("", 8080, "tcp"), bind("127.0.0.1", 8080, "tcp")}, map[Kind]int{KindDuplicate: 2}},
 		{"two specific addresses", []Binding{bind("127.0.0.1", 8080, "tcp"), bind("127.0.0.2", 8080, "tcp")}, map[Kind]int{}},
 		{"v4 and v6 loopback", []Binding{bind("127.0.0.1", 8080, "tcp"), bind("::1", 8080, "tcp")}, map[Kind]int{}},
 		{"wildcard and [::1]", []Binding{bind("", 8080, "tcp"), bind("::1", 8080, "tcp")}, map[Kind]int{KindDuplicate: 1}},
 		{"tcp and udp", []Binding{bind("", 8080, "tcp"), bind("", 8080, "udp")}, map[Kind]int{}},
-		{"range leaves room", []Binding{bind("", 8080, "tcp"), {Service: "b", Published: 8080, Last: 8081, Protocol: "tcp", Replicas: 1}}, map[Kind]int{}},
+		// room is left, but the engine hands out the range's ports in order:
+		// up fails or not by start order
+		{"range leaves room", []Binding{bind("", 8080, "tcp"), {Service: "b", Published: 8080, Last: 8081, Protocol: "tcp", Replicas: 1}}, map[Kind]int{KindDuplicate: 1}},
+		{"range beside a specific fixed port", []Binding{{Service: "a", Published: 8000, Last: 9000, Protocol: "tcp", Replicas: 1}, bind("127.0.0.1", 8001, "tcp")}, map[Kind]int{KindDuplicate: 1}},
+		{"range and fixed port on other addresses", []Binding{{Service: "a", HostIP: netip.MustParseAddr("127.0.0.2"), Published: 8000, Last: 9000, Protocol: "tcp", Replicas: 1}, bind("127.0.0.1", 8001, "tcp")}, map[Kind]int{}},
+		{"fixed port above a range", []Binding{{Service: "a", Published: 8000, Last: 8010, Protocol: "tcp", Replicas: 1}, bind("", 8011, "tcp")}, map[Kind]int{}},
 		{"range left without room", []Binding{bind("", 8080, "tcp"), {Service: "b", Published: 8080, Last: 8081, Protocol: "tcp", Replicas: 2}}, map[Kind]int{KindDuplicate: 1}},
 		{"replicas on a fixed port", []Binding{{Service: "w", Published: 8080, Last: 8080, Protocol: "tcp", Replicas: 3}}, map[Kind]int{KindReplicas: 1}},
 		{"replicas on a narrow range", []Binding{{Service: "w", Published: 8080, Last: 8081, Protocol: "tcp", Replicas: 3}}, map[Kind]int{KindReplicas: 1}},
@@ -381,5 +389,64 @@ func TestPickerPolicy(t *testing.T) {
 				t.Errorf("Pick = %d, %v; want %d", got, ok, c.want)
 			}
 		})
+	}
+}
+
+// TestRangeAgainstFixedPorts: a host range with fixed ports of the project
+// inside gives one duplicate, about the range (so --fix moves the range),
+// naming the first fixed port and counting the others.
+func TestRangeAgainstFixedPorts(t *testing.T) {
+	bs := []Binding{
+		{Service: "a", Published: 8093, Last: 9000, Target: 80, Protocol: "tcp", Replicas: 1},
+		{Service: "b", Published: 8094, Last: 8094, Target: 5432, Protocol: "tcp", Replicas: 1},
+		{Service: "c", Published: 8500, Last: 8500, Target: 5432, Protocol: "tcp", Replicas: 1},
+		{Service: "d", Published: 8600, Last: 8600, Target: 53, Protocol: "udp", Replicas: 1},
+	}
+	fs := Find(Input{Bindings: bs, Host: DefaultHost("linux")})
+	if len(fs) != 1 {
+		t.Fatalf("want one finding, got %+v", fs)
+	}
+	f := fs[0]
+	if f.Kind != KindDuplicate || f.Binding != 0 || f.Other != 1 || f.Port != 8094 {
+		t.Errorf("want a duplicate about the range, other b, port 8094: got %+v", f)
+	}
+	for _, want := range []string{"and 1 more of the project's fixed ports: 8094, 8500", "start order"} {
+		if !strings.Contains(f.Detail, want) {
+			t.Errorf("detail %q lacks %q", f.Detail, want)
+		}
+	}
+}
+
+// TestMergeRun: the bindings compose expands from one entry give one
+// finding per kind, over the whole range, with every holder and the
+// ports concerned as ranges.
+func TestMergeRun(t *testing.T) {
+	host := DefaultHost("linux")
+	var bs []Binding
+	for p := uint16(32760); p <= 32780; p++ {
+		b := bind("", p, "udp")
+		b.Target, b.Entry = uint32(p), 1
+		bs = append(bs, b)
+	}
+	lone := bind("", 40000, "udp")
+	lone.Entry = 2
+	bs = append(bs, lone)
+	in := Input{Bindings: bs, Host: host}
+	fs := Merge(Find(in), &in)
+	if len(fs) != 2 {
+		t.Fatalf("want two ephemeral warnings (the run, the lone port), got %d: %+v", len(fs), fs)
+	}
+	f := fs[0]
+	if f.Kind != KindEphemeral || f.Range != (PortRange{32760, 32780}) || len(f.Ports) != 1 || f.Ports[0] != (PortRange{32768, 32780}) {
+		t.Errorf("got %+v", f)
+	}
+	if !strings.Contains(f.Detail, "13 of its ports (32768-32780) are inside the ephemeral range") {
+		t.Errorf("detail: %q", f.Detail)
+	}
+	if fs[1].Range != (PortRange{}) || fs[1].Port != 40000 {
+		t.Errorf("a binding on its own stays as it is: %+v", fs[1])
+	}
+	if again := Merge(slices.Clone(fs), &in); !reflect.DeepEqual(again, fs) {
+		t.Errorf("merging twice changed the findings:\n%+v\n%+v", again, fs)
 	}
 }

@@ -113,4 +113,10 @@ type Finding struct {
 	Holders []Holder
 	// Detail adds what the kind alone does not say.
 	Detail string
+	// Range is the whole expanded range a merged finding speaks for (the
+	// 49152-65535 of "49152-65535:49152-65535/udp"), and Ports the ports of
+	// it concerned: those held, published twice, in the ephemeral range or
+	// below the unprivileged start. Both are zero for a binding on its own.
+	Range PortRange
+	Ports []PortRange
 }

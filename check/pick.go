@@ -31,19 +31,35 @@ type Picker struct {
 	in    *Input
 	ix    index
 	probe ProbeFunc
-	taken map[portKey]bool
+	taken map[string]*portSet // by protocol
 }
+
+// portSet is a set of ports, one bit each: a picker over a project that
+// publishes 1-65535 marks every port in 8 KiB, where a map took megabytes.
+type portSet [65536 / 64]uint64
+
+func (s *portSet) has(p uint16) bool { return s[p/64]&(1<<(p%64)) != 0 }
+func (s *portSet) add(p uint16)      { s[p/64] |= 1 << (p % 64) }
 
 // NewPicker returns a picker over in's host state that never hands out a
 // port any binding of the project already uses. probe may be nil.
 func NewPicker(in *Input, probe ProbeFunc) *Picker {
-	p := &Picker{in: in, ix: newIndex(in.Sockets), probe: probe, taken: make(map[portKey]bool)}
+	p := &Picker{in: in, ix: newIndex(in.Sockets), probe: probe, taken: make(map[string]*portSet)}
 	for _, b := range in.Bindings {
 		for q := int(b.Published); q <= int(b.Last); q++ {
-			p.taken[portKey{b.Protocol, uint16(q)}] = true
+			p.set(b.Protocol).add(uint16(q))
 		}
 	}
 	return p
+}
+
+func (p *Picker) set(proto string) *portSet {
+	s := p.taken[proto]
+	if s == nil {
+		s = new(portSet)
+		p.taken[proto] = s
+	}
+	return s
 }
 
 // Pick returns the first port of the nearest window of free ports above
@@ -51,31 +67,46 @@ func NewPicker(in *Input, probe ProbeFunc) *Picker {
 // port each). It stays out of the ephemeral range unless b was in it, and
 // skips reserved, browser-blocked (tcp) and already picked ports. The
 // window is then taken, so successive picks never collide.
+//
+// The search visits each candidate port once, in order: a port that
+// cannot be used restarts the window just above it, so a host where most
+// ports are taken costs one look (and at most one probe) per port, never
+// one per port and window position. Probes, the only costly look, come
+// last and only for ports the table says are free.
 func (p *Picker) Pick(b Binding) (uint16, bool) {
 	width := max(b.Width(), replicas(b))
-	inEphemeral := p.in.Host.ephemeral(b.Published)
-	for first := int(b.Published) + 1; first+width-1 <= 65535; first++ {
-		ok := true
-		for q := first; q < first+width && ok; q++ {
-			ok = p.usable(b, uint16(q), inEphemeral)
-		}
-		if !ok {
+	h := p.in.Host
+	ephemeralOK := h.ephemeral(b.Published)
+	first := int(b.Published) + 1
+	for q := first; q <= 65535; q++ {
+		if h.ephemeral(uint16(q)) && !ephemeralOK {
+			// the whole ephemeral range at once
+			q = int(h.EphemeralLast)
+			first = q + 1
 			continue
 		}
-		for q := first; q < first+width; q++ {
-			p.taken[portKey{b.Protocol, uint16(q)}] = true
+		if !p.usable(b, uint16(q)) {
+			first = q + 1
+			continue
+		}
+		if q-first+1 < width {
+			continue
+		}
+		for r := first; r <= q; r++ {
+			p.set(b.Protocol).add(uint16(r))
 		}
 		return uint16(first), true
 	}
 	return 0, false
 }
 
-func (p *Picker) usable(b Binding, q uint16, ephemeralOK bool) bool {
+// usable reports whether b can take port q: not taken by the project or
+// an earlier pick, not reserved or browser-blocked, held by nothing the
+// table or the engine knows, and bindable by a probe.
+func (p *Picker) usable(b Binding, q uint16) bool {
 	h := p.in.Host
 	switch {
-	case p.taken[portKey{b.Protocol, q}]:
-		return false
-	case h.ephemeral(q) && !ephemeralOK:
+	case p.set(b.Protocol).has(q):
 		return false
 	case h.reserved(q):
 		return false

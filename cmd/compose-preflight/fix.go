@@ -84,10 +84,15 @@ func fixable(k check.Kind) bool {
 func sourceKey(b compose.Binding) string {
 	var keys []string
 	for _, s := range b.Sources {
-		if s.Variable != nil && s.Unsafe == "" {
+		switch {
+		case s.Variable != nil && s.Unsafe == "":
 			keys = append(keys, "var:"+s.Variable.Name)
-		} else {
+		case s.Literal && s.Unsafe == "":
 			keys = append(keys, fmt.Sprintf("%s:%d", s.File, s.Offset))
+		default:
+			// no byte span: the scalar's position tells one entry from
+			// another (their Offsets are all 0)
+			keys = append(keys, fmt.Sprintf("%s:%d:%d", s.File, s.Line, s.Column))
 		}
 	}
 	sort.Strings(keys)
@@ -97,6 +102,15 @@ func sourceKey(b compose.Binding) string {
 // planMoves groups the bindings to move and picks their new ports.
 func (r *report) planMoves(pk *check.Picker) []*move {
 	bykey := map[string]*move{}
+	// the bindings written by each text, found once: a project that
+	// publishes 1-65535 has 65,535 bindings
+	members := map[string][]int{}
+	for i, o := range r.proj.Bindings {
+		if len(o.Sources) > 0 {
+			k := sourceKey(o)
+			members[k] = append(members[k], i)
+		}
+	}
 	var moves []*move
 	for _, f := range r.findings {
 		if f.Severity != check.Error || !fixable(f.Kind) || f.Binding < 0 {
@@ -113,10 +127,9 @@ func (r *report) planMoves(pk *check.Picker) []*move {
 		m := &move{finding: f}
 		bykey[key] = m
 		moves = append(moves, m)
-		for i, o := range r.proj.Bindings {
-			if i == f.Binding || (len(o.Sources) > 0 && sourceKey(o) == key) {
-				m.bindings = append(m.bindings, i)
-			}
+		m.bindings = members[key]
+		if !slices.Contains(m.bindings, f.Binding) {
+			m.bindings = []int{f.Binding}
 		}
 		// The move spans every port its text names: an expanded range moves
 		// as one window, so its container ports keep matching.
@@ -470,15 +483,16 @@ func bindingSet(bs []check.Binding) []string {
 // runFix moves every fixable conflict and reports what it did. With
 // dryRun it prints the diff and writes nothing.
 func (r *report) runFix(ctx context.Context, w io.Writer, dryRun bool) (int, error) {
-	moves := r.planMoves(check.NewPicker(r.in, r.probe))
+	moves := r.moves
 	p, err := r.buildPlan(moves)
 	if err != nil {
 		return exitConflict, &exitError{code: exitConflict, err: fmt.Errorf("nothing written: %w", err)}
 	}
-	if !dryRun {
-		if p, err = r.applyMoves(ctx, moves); err != nil {
-			return exitConflict, err
-		}
+	// --dry-run goes through the same steps, verification included, on a
+	// mirror of the files: it says what --fix would write, and refuses
+	// what --fix would refuse, the same way.
+	if p, err = r.applyMoves(ctx, moves, dryRun); err != nil {
+		return exitConflict, err
 	}
 	remaining := r.unfixed(p)
 	for _, f := range r.findings {
@@ -523,8 +537,8 @@ func (r *report) runFix(ctx context.Context, w io.Writer, dryRun bool) (int, err
 // by one from the original files: each move that works alone and with the
 // ones kept before it is kept, the others are left for a human with the
 // reason. A write error restores everything and ends the run.
-func (r *report) applyMoves(ctx context.Context, moves []*move) (*plan, error) {
-	p, err := r.attempt(ctx, moves)
+func (r *report) applyMoves(ctx context.Context, moves []*move, dryRun bool) (*plan, error) {
+	p, err := r.attempt(ctx, moves, dryRun)
 	var ve *verifyError
 	if err == nil || !errors.As(err, &ve) {
 		return p, err
@@ -534,7 +548,7 @@ func (r *report) applyMoves(ctx context.Context, moves []*move) (*plan, error) {
 		if m.manual != "" {
 			continue
 		}
-		trial, err := r.attempt(ctx, append(slices.Clone(kept), m))
+		trial, err := r.attempt(ctx, append(slices.Clone(kept), m), dryRun)
 		switch {
 		case errors.As(err, &ve):
 			m.manual = fmt.Sprintf("moving it changes more than this port (%v): change it by hand", ve.err)
@@ -542,12 +556,14 @@ func (r *report) applyMoves(ctx context.Context, moves []*move) (*plan, error) {
 		case err != nil:
 			return nil, err
 		}
-		if err := restore(undoOf(trial)); err != nil {
-			return nil, &exitError{code: exitConflict, err: fmt.Errorf("restoring the files after a trial: %w", err)}
+		if !dryRun {
+			if err := restore(undoOf(trial)); err != nil {
+				return nil, &exitError{code: exitConflict, err: fmt.Errorf("restoring the files after a trial: %w", err)}
+			}
 		}
 		kept = append(kept, m)
 	}
-	if p, err = r.attempt(ctx, moves); err != nil { // the kept ones; the rest are manual now
+	if p, err = r.attempt(ctx, moves, dryRun); err != nil { // the kept ones; the rest are manual now
 		return nil, err
 	}
 	return p, nil
@@ -555,13 +571,19 @@ func (r *report) applyMoves(ctx context.Context, moves []*move) (*plan, error) {
 
 // attempt writes the plan of moves and verifies it; a failed verification
 // restores every file and returns a *verifyError.
-func (r *report) attempt(ctx context.Context, moves []*move) (*plan, error) {
+//
+// With dryRun the plan is written to a mirror of the files (see mirror)
+// and verified there; the project's files are never touched.
+func (r *report) attempt(ctx context.Context, moves []*move, dryRun bool) (*plan, error) {
 	p, err := r.buildPlan(moves)
 	if err != nil {
 		return nil, &exitError{code: exitConflict, err: fmt.Errorf("nothing written: %w", err)}
 	}
 	if len(p.changes) == 0 {
 		return p, nil
+	}
+	if dryRun {
+		return p, r.verifyMirrored(ctx, p)
 	}
 	if err := rewrite.WriteFiles(p.changes); err != nil {
 		return nil, &exitError{code: exitConflict, err: fmt.Errorf("nothing changed: %w", err)}
@@ -576,6 +598,28 @@ func (r *report) attempt(ctx context.Context, moves []*move) (*plan, error) {
 		return nil, &exitError{code: exitConflict, err: fmt.Errorf("every file restored: %w", err)}
 	}
 	return p, nil
+}
+
+// verifyMirrored verifies plan p on a mirror of the files, and reports a
+// failure as attempt does after restoring the files.
+func (r *report) verifyMirrored(ctx context.Context, p *plan) error {
+	m, err := newMirror(p.changes)
+	if err != nil {
+		return &exitError{code: exitConflict, err: err}
+	}
+	defer m.remove()
+	load, err := m.options(r.opts.load)
+	if err != nil {
+		return &exitError{code: exitConflict, err: fmt.Errorf("preparing the dry run: %w", err)}
+	}
+	err = r.verify(ctx, p, load)
+	if ve := (*verifyError)(nil); errors.As(err, &ve) {
+		return &verifyError{err: m.unmirror(ve.err)}
+	}
+	if err != nil {
+		return &exitError{code: exitConflict, err: fmt.Errorf("every file restored: %w", m.unmirror(err))}
+	}
+	return nil
 }
 
 // verifyError says the reloaded project is not what a plan promised.

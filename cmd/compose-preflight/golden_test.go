@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -180,6 +181,9 @@ func TestGolden(t *testing.T) {
 			}
 			got.WriteString("exit: " + strconv.Itoa(code) + "\n")
 			got.WriteString(changedFiles(t, dir, abs))
+			if slices.Contains(c.args, "--fix") && !slices.Contains(c.args, "--dry-run") {
+				dryRunAgrees(t, dir, root, c, abs, stdout, stderr, code, changedFiles(t, dir, abs))
+			}
 			text := strings.ReplaceAll(normalise(got.String(), abs), filepath.Dir(abs), "$ROOT")
 			golden := filepath.Join(dir, "want.golden")
 			if *update {
@@ -196,5 +200,81 @@ func TestGolden(t *testing.T) {
 				t.Errorf("output differs from %s (go test -update rewrites it):\n--- got\n%s--- want\n%s", golden, text, want)
 			}
 		})
+	}
+}
+
+// dryRunAgrees runs a --fix case again with --dry-run, on a fresh copy of
+// the project (fixAbs is the copy --fix ran in) with the same sockets
+// held, and checks that it says what --fix did: the same diff as the
+// files --fix changed, the same findings and "not fixed" lines, the same
+// refusal on stderr and the same exit code.
+func dryRunAgrees(t *testing.T, dir, root string, c goldenCase, fixAbs, fixOut, fixErr string, fixCode int, fixDiff string) {
+	t.Helper()
+	abs := filepath.Join(t.TempDir(), "project")
+	if err := os.CopyFS(abs, os.DirFS(dir)); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range c.outside {
+		moveOutside(t, abs, f)
+	}
+	out, errOut, code := cliRunIn(t, abs, root, append(baseEnv(t), c.env...), append(slices.Clone(c.args), "--dry-run")...)
+	if wrote := changedFiles(t, dir, abs); wrote != "" {
+		t.Errorf("--dry-run wrote files:\n%s", wrote)
+	}
+	norm := func(s, abs string) string {
+		return strings.ReplaceAll(normalise(s, abs), filepath.Dir(abs), "$ROOT")
+	}
+	// the dry run's output: its diff, file by file, and the rest
+	var files []string
+	var rest strings.Builder
+	inDiff := false
+	for _, l := range strings.SplitAfter(out, "\n") {
+		switch {
+		case strings.HasPrefix(l, "--- "):
+			inDiff = true
+			files = append(files, "")
+		case inDiff && (strings.HasPrefix(l, "+") || strings.HasPrefix(l, "-") || strings.HasPrefix(l, " ") || strings.HasPrefix(l, "@@") || strings.HasPrefix(l, "\\")):
+		default:
+			inDiff = false
+		}
+		if inDiff {
+			files[len(files)-1] += l
+		} else if !strings.Contains(l, "would move; nothing written (--dry-run)") {
+			rest.WriteString(l)
+		}
+	}
+	var fixFiles []string
+	for _, l := range strings.SplitAfter(strings.ReplaceAll(fixDiff, " (a link, still)", ""), "\n") {
+		if strings.HasPrefix(l, "--- ") {
+			fixFiles = append(fixFiles, "")
+		}
+		if len(fixFiles) > 0 {
+			fixFiles[len(fixFiles)-1] += l
+		}
+	}
+	slices.Sort(files)
+	slices.Sort(fixFiles)
+	if got, want := norm(strings.Join(files, ""), abs), norm(strings.Join(fixFiles, ""), fixAbs); got != want {
+		t.Errorf("--dry-run prints another diff than --fix writes:\n--- dry run\n%s--- fix\n%s", got, want)
+	}
+	var fixRest strings.Builder
+	for _, l := range strings.SplitAfter(fixOut, "\n") {
+		if !strings.Contains(l, ": fixed: ") && !strings.Contains(l, " moved; ") && !strings.Contains(l, " moved into ") && !strings.Contains(l, "nothing to fix; ") {
+			fixRest.WriteString(l)
+		}
+	}
+	if got, want := norm(rest.String(), abs), norm(fixRest.String(), fixAbs); got != want {
+		t.Errorf("--dry-run says other things than --fix:\n--- dry run\n%s--- fix\n%s", got, want)
+	}
+	if got, want := norm(errOut, abs), norm(fixErr, fixAbs); got != want {
+		t.Errorf("--dry-run and --fix differ on stderr:\n--- dry run\n%s--- fix\n%s", got, want)
+	}
+	switch {
+	case fixCode == exitUsage || code == exitUsage:
+		if code != fixCode {
+			t.Errorf("exit codes: --dry-run %d, --fix %d", code, fixCode)
+		}
+	case strings.Contains(fixOut, ": fixed: ") != (len(files) > 0):
+		t.Errorf("--fix moved ports and --dry-run shows no diff, or the reverse:\n--- dry run\n%s--- fix\n%s", out, fixOut)
 	}
 }

@@ -88,6 +88,16 @@ type jsonFinding struct {
 	Other    *jsonBinding `json:"other,omitempty"`
 	Holders  []jsonHolder `json:"holders,omitempty"`
 	NextPort uint16       `json:"next_free_port,omitempty"`
+	// Range is the expanded range a finding speaks for (a ports entry
+	// such as "49152-65535:49152-65535/udp"), and Ports the sub-ranges of
+	// it concerned (held, published twice, ephemeral, privileged).
+	Range *jsonRange  `json:"range,omitempty"`
+	Ports []jsonRange `json:"ports,omitempty"`
+}
+
+type jsonRange struct {
+	First uint16 `json:"first"`
+	Last  uint16 `json:"last"`
 }
 
 func (r *report) jsonBinding(i int) *jsonBinding {
@@ -134,11 +144,19 @@ func (r *report) jsonReport() jsonReport {
 				jf.Sources = append(jf.Sources, jsonSource{File: s.File, Line: s.Line, Column: s.Column, Text: s.Text, Variable: jsonVar(s.Variable)})
 			}
 			if f.Severity == check.Error {
-				jf.NextPort = r.next[f.Binding]
+				if m, ok := r.next[f.Binding]; ok && m.to != 0 {
+					jf.NextPort = m.to
+				}
 			}
 		}
 		if f.Other >= 0 {
 			jf.Other = r.jsonBinding(f.Other)
+		}
+		if f.Range != (check.PortRange{}) {
+			jf.Range = &jsonRange{f.Range.First, f.Range.Last}
+			for _, p := range f.Ports {
+				jf.Ports = append(jf.Ports, jsonRange{p.First, p.Last})
+			}
 		}
 		for _, h := range f.Holders {
 			jh := jsonHolder{Protocol: h.Socket.Protocol, Address: h.Socket.Addr.String(), Port: h.Socket.Port,

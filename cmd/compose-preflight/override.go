@@ -31,7 +31,7 @@ func (r *report) runOverride(ctx context.Context, w io.Writer, path string, dryR
 	if !filepath.IsAbs(path) {
 		path = filepath.Join(r.opts.load.WorkingDir, path)
 	}
-	moves := r.planMoves(check.NewPicker(r.in, r.probe))
+	moves := r.moves
 	var moved []*move
 	for _, m := range moves {
 		if m.to != 0 {

@@ -94,10 +94,14 @@ func preflight(ctx context.Context, o options, sio stdio) (int, error) {
 		}
 	}
 	r.findings = check.Attribute(r.findings, &in)
+	r.findings = check.Merge(r.findings, &in)
 	r.findings = append(r.findings, networkModeFindings(proj)...)
 	r.findings = append(r.findings, check.EngineChosenFindings(engineChosenBindings(proj), in.EngineAPI)...)
 	r.findings = append(r.findings, notes...)
-	r.next = suggest(&in, r.findings, r.probe)
+	// One plan, made by the code --fix runs: the report's next step is
+	// the move --fix would write.
+	r.moves = r.planMoves(check.NewPicker(&in, r.probe))
+	r.next = nextMoves(r.moves)
 	if o.fix || o.dryRun {
 		if o.override != "" {
 			return r.runOverride(ctx, sio.stdout, o.override, o.dryRun)
@@ -307,6 +311,10 @@ func engineProblem(ep engine.Endpoint, err error) string {
 	return ue.Error()
 }
 
+// probedRangeWidth is the widest expanded range whose ports are each
+// probed; wider ones are checked against the socket table only.
+const probedRangeWidth = 64
+
 // probeUnexplained asks the kernel, with a bind probe per address, about
 // every fixed port the socket table found free. The table of listeners is
 // cheap; the TCP sockets that are bound but not listening cost a walk of
@@ -321,9 +329,17 @@ func probeUnexplained(ctx context.Context, in *check.Input, fs []check.Finding) 
 			explained[f.Binding] = true
 		}
 	}
+	// A wide expanded range is not probed port by port (65,535 probes for
+	// "1-65535:1-65535"): its ports are checked against the table only.
+	entryPorts := map[int]int{}
+	for _, b := range in.Bindings {
+		if b.Entry != 0 {
+			entryPorts[b.Entry]++
+		}
+	}
 	busy := map[int]netip.Addr{}
 	for i, b := range in.Bindings {
-		if explained[i] || b.IsRange() || (b.Protocol != "tcp" && b.Protocol != "udp") {
+		if explained[i] || b.IsRange() || (b.Protocol != "tcp" && b.Protocol != "udp") || entryPorts[b.Entry] > probedRangeWidth {
 			continue
 		}
 		for _, a := range b.BindAddrs() {
@@ -371,6 +387,7 @@ func probeUnexplained(ctx context.Context, in *check.Input, fs []check.Finding) 
 // checkBindings turns compose's bindings into check's plain values.
 func checkBindings(p *compose.Project) ([]check.Binding, error) {
 	out := make([]check.Binding, 0, len(p.Bindings))
+	entries := map[string]int{}
 	for _, b := range p.Bindings {
 		cb := check.Binding{Service: b.Service, Target: b.Target, Protocol: b.Protocol, Replicas: b.Replicas}
 		if b.HostIP != "" {
@@ -392,6 +409,14 @@ func checkBindings(p *compose.Project) ([]check.Binding, error) {
 			}
 		}
 		cb.Published, cb.Last = uint16(first), uint16(last)
+		if len(b.Sources) > 0 {
+			// the bindings of one ports entry (an expanded range) share it
+			k := sourceKey(b)
+			if entries[k] == 0 {
+				entries[k] = len(entries) + 1
+			}
+			cb.Entry = entries[k]
+		}
 		out = append(out, cb)
 	}
 	return out, nil
@@ -553,22 +578,13 @@ func settleHolders(ctx context.Context, fs []check.Finding) ([]check.Finding, er
 	return out, nil
 }
 
-// suggest picks the nearest free port for each binding with an error
-// finding, so the report can say where to move it; --fix picks the same.
-func suggest(in *check.Input, fs []check.Finding, probe check.ProbeFunc) map[int]uint16 {
-	pk := check.NewPicker(in, probe)
-	next := make(map[int]uint16)
-	for _, f := range fs {
-		switch f.Kind {
-		case check.KindInUse, check.KindShadowed, check.KindDuplicate:
-		default:
-			continue
-		}
-		if _, done := next[f.Binding]; done || f.Binding < 0 {
-			continue
-		}
-		if p, ok := pk.Pick(in.Bindings[f.Binding]); ok {
-			next[f.Binding] = p
+// nextMoves maps each binding a planned move shifts to that move, for
+// the report's next step (a move with no free port says why).
+func nextMoves(moves []*move) map[int]*move {
+	next := make(map[int]*move)
+	for _, m := range moves {
+		for _, i := range m.bindings {
+			next[i] = m
 		}
 	}
 	return next

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/compose-preflight/compose-preflight/check"
 	"github.com/compose-preflight/compose-preflight/check/engine"
@@ -27,7 +28,8 @@ type report struct {
 	in       *check.Input
 	opts     options
 	findings []check.Finding
-	next     map[int]uint16      // binding index -> nearest free port
+	moves    []*move             // what --fix would do, planned once
+	next     map[int]*move       // binding index -> the move that shifts it
 	probe    check.ProbeFunc     // confirms picks; nil when this host is not checked
 	checked  string              // what the bindings were checked against
 	lines    map[string][]string // file -> lines, read once for snippets
@@ -100,7 +102,7 @@ func ownerText(h check.Holder) string {
 			// container holder): say where the proxy forwards instead
 			s += fmt.Sprintf(", forwarding to a container at %s", netip.AddrPortFrom(p.ContainerIP, p.ContainerPort))
 		} else if len(o.Cmdline) > 0 {
-			extra = append(extra, strings.Join(o.Cmdline, " "))
+			extra = append(extra, commandText(o.Cmdline))
 		}
 		if o.User != "" {
 			extra = append(extra, "user "+o.User)
@@ -117,6 +119,36 @@ func ownerText(h check.Holder) string {
 		return fmt.Sprintf("a process of uid %d that this user cannot see (run as root to name it)", h.Socket.UID)
 	}
 	return "a process this user cannot see"
+}
+
+// commandWidth is how much of a command line a report shows: enough to
+// tell one program from another, short enough for one line.
+const commandWidth = 100
+
+// commandText is a command line on one line: control characters escaped
+// (a `python3 -c` program has newlines), cut to commandWidth characters.
+func commandText(args []string) string {
+	var b strings.Builder
+	n := 0
+	for i, a := range args {
+		if i > 0 {
+			b.WriteByte(' ')
+			n++
+		}
+		for _, c := range a {
+			if n >= commandWidth {
+				return b.String() + "…"
+			}
+			if unicode.IsControl(c) {
+				q := strconv.QuoteRune(c) // '\n', '\x1b'
+				b.WriteString(q[1 : len(q)-1])
+			} else {
+				b.WriteRune(c)
+			}
+			n++
+		}
+	}
+	return b.String()
 }
 
 // containerText names a container the way `docker ps` and compose do.
@@ -161,6 +193,83 @@ func holderText(h check.Holder) string {
 	return s + " is held by " + ownerText(h)
 }
 
+// holdersShown is how many holders (or owners) a message names before
+// "and N more"; the JSON report keeps them all.
+const holdersShown = 3
+
+// holdersText says who holds a finding's ports: each socket when there
+// are few, else the ports grouped by who holds them, so that a range held
+// by one process names it once.
+func holdersText(hs []check.Holder) string {
+	if len(hs) == 1 {
+		return holderText(hs[0])
+	}
+	type group struct {
+		who   string
+		proto string
+		addrs []string
+		ports []uint16
+	}
+	var groups []*group
+	byWho := map[string]*group{}
+	for _, h := range hs {
+		who, addr, port, proto := "", "", uint16(0), ""
+		if h.HasSocket() {
+			addr, port, proto = netip.AddrPortFrom(h.Socket.Addr, 0).Addr().String(), h.Socket.Port, h.Socket.Protocol
+			if h.Socket.Addr.Is6() && !h.Socket.Addr.Is4In6() {
+				addr = "[" + addr + "]"
+			}
+			who = ownerText(h)
+			if h.Container != nil {
+				who = containerText(h.Container)
+			}
+		} else {
+			ip := h.ContainerPort.HostIP
+			if !ip.IsValid() {
+				ip = netip.IPv4Unspecified()
+			}
+			addr, port, proto = ip.String(), h.ContainerPort.Published, h.ContainerPort.Protocol
+			who = containerText(h.Container)
+		}
+		g := byWho[who+"\x00"+proto]
+		if g == nil {
+			g = &group{who: who, proto: proto}
+			byWho[who+"\x00"+proto] = g
+			groups = append(groups, g)
+		}
+		if !slices.Contains(g.addrs, addr) {
+			g.addrs = append(g.addrs, addr)
+		}
+		g.ports = append(g.ports, port)
+	}
+	if len(groups) == len(hs) && len(hs) <= holdersShown {
+		// a few holders, each holding one socket: each said as it is
+		var parts []string
+		for _, h := range hs {
+			parts = append(parts, holderText(h))
+		}
+		return strings.Join(parts, "; and ")
+	}
+	var parts []string
+	for i, g := range groups {
+		if i == holdersShown {
+			parts = append(parts, fmt.Sprintf("%d more holders", len(groups)-holdersShown))
+			break
+		}
+		ranges := check.Compress(g.ports)
+		addrs := strings.Join(g.addrs, ", ")
+		if len(g.addrs) > 2 {
+			addrs = fmt.Sprintf("%s, %s and %d more addresses", g.addrs[0], g.addrs[1], len(g.addrs)-2)
+		}
+		what := fmt.Sprintf("port %s/%s on %s is", check.RangesText(ranges), g.proto, addrs)
+		if len(ranges) > 1 || ranges[0].First != ranges[0].Last {
+			what = fmt.Sprintf("ports %s/%s on %s are", check.RangesText(ranges), g.proto, addrs)
+		}
+		parts = append(parts, what+" held by "+g.who)
+	}
+	return strings.Join(parts, "; and ")
+}
+
 // message is the one-line text of a finding, without location or kind.
 func (r *report) message(f check.Finding) string {
 	if f.Binding < 0 {
@@ -170,17 +279,18 @@ func (r *report) message(f check.Finding) string {
 		return fmt.Sprintf("service %q %s", f.Service, f.Detail)
 	}
 	b := r.in.Bindings[f.Binding]
+	hostRange := b.IsRange() // "any one of", not an expanded range
+	if f.Range != (check.PortRange{}) {
+		// an expanded range: the finding speaks for all of it
+		b.Published, b.Last = f.Range.First, f.Range.Last
+	}
 	lead := fmt.Sprintf("service %q publishes %s", b.Service, b)
 	switch f.Kind {
 	case check.KindInUse:
 		if len(f.Holders) == 0 {
 			return lead + ", but " + f.Detail
 		}
-		var parts []string
-		for _, h := range f.Holders {
-			parts = append(parts, holderText(h))
-		}
-		msg := lead + ", but " + strings.Join(parts, "; and ")
+		msg := lead + ", but " + holdersText(f.Holders)
 		if f.Detail != "" {
 			msg += " (" + f.Detail + ")"
 		}
@@ -202,10 +312,15 @@ func (r *report) message(f check.Finding) string {
 			lead, holderText(h), sockAddr(h.Socket.Addr, h.Socket.Port, h.Socket.Protocol), who)
 	case check.KindDuplicate:
 		o := r.in.Bindings[f.Other]
-		msg := fmt.Sprintf("%s, which overlaps %s of service %q", lead, o, o.Service)
+		at := ""
 		if src, ok := r.primary(check.Finding{Binding: f.Other}); ok {
-			msg += fmt.Sprintf(" at %s:%d:%d", r.rel(src.File), src.Line, src.Column)
+			at = fmt.Sprintf(" at %s:%d:%d", r.rel(src.File), src.Line, src.Column)
 		}
+		if hostRange && !o.IsRange() {
+			// a fixed port inside a host range: a matter of start order
+			return fmt.Sprintf("%s, and %s of service %q%s lies inside it: %s", lead, o, o.Service, at, f.Detail)
+		}
+		msg := fmt.Sprintf("%s, which overlaps %s of service %q%s", lead, o, o.Service, at)
 		msg += ": the engine refuses the second (port is already allocated)"
 		if f.Detail != "" {
 			msg += "; " + f.Detail
@@ -218,8 +333,19 @@ func (r *report) message(f check.Finding) string {
 // nextStep says what to do about an error finding.
 func (r *report) nextStep(f check.Finding) string {
 	var steps []string
-	if p, ok := r.next[f.Binding]; ok && f.Binding >= 0 {
-		steps = append(steps, fmt.Sprintf("%d is the nearest free port", p))
+	if m, ok := r.next[f.Binding]; ok && f.Binding >= 0 && m.to == 0 {
+		steps = append(steps, "--fix cannot move it: "+m.manual)
+	} else if ok && f.Binding >= 0 {
+		step := fmt.Sprintf("%s is the nearest free port", m.newText())
+		if m.newWidth() > 1 {
+			step = fmt.Sprintf("%s is the nearest free range", m.newText())
+		}
+		if m.manual != "" && !r.opts.fix && !r.opts.dryRun {
+			// what --fix would say on its "not fixed" line (which a fix
+			// or dry run prints itself)
+			step += " (--fix leaves it to you: " + m.manual + ")"
+		}
+		steps = append(steps, step)
 	}
 	for _, h := range f.Holders {
 		if c := h.Container; c != nil {

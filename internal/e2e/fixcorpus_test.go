@@ -13,10 +13,12 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/compose-spec/compose-go/v2/cli"
 	"github.com/compose-spec/compose-go/v2/dotenv"
 
+	"github.com/compose-preflight/compose-preflight/compose/rewrite"
 	"github.com/compose-preflight/compose-preflight/internal/netnstest"
 	"github.com/compose-preflight/compose-preflight/internal/testutil"
 )
@@ -90,6 +92,7 @@ func (f fixLine) covers(was, now string) bool {
 type fixStats struct {
 	projects, moved, left, heldPorts, skippedBindings int
 	reasons                                           map[string]int
+	slowest                                           time.Duration // of the --fix and --dry-run runs
 }
 
 // TestFixCorpus runs --fix on every project of the shared corpus that
@@ -123,8 +126,8 @@ func TestFixCorpus(t *testing.T) {
 		reasons = append(reasons, fmt.Sprintf("%d× %s", n, r))
 	}
 	sort.Strings(reasons)
-	t.Logf("fix corpus: %d projects, %d ports moved, %d left for a human (%s); %d ports held by listeners, %d bindings on host IPs not on this machine",
-		stats.projects, stats.moved, stats.left, strings.Join(reasons, "; "), stats.heldPorts, stats.skippedBindings)
+	t.Logf("fix corpus: %d projects, %d ports moved, %d left for a human (%s); %d ports held by listeners, %d bindings on host IPs not on this machine; slowest --fix or --dry-run run %v",
+		stats.projects, stats.moved, stats.left, strings.Join(reasons, "; "), stats.heldPorts, stats.skippedBindings, stats.slowest.Round(time.Millisecond))
 	if stats.projects == 0 {
 		t.Error("no corpus project publishes a fixed port: the oracle changed shape?")
 	}
@@ -154,10 +157,14 @@ func fixProject(t *testing.T, bin, corpus string, original map[string][]byte, re
 	args = append(args, rec.ExtraArgs...)
 	env := cleanEnv(t.TempDir())
 
+	// --dry-run first: it must write nothing, and say what --fix then does
+	dry := runBin(bin, work, env, append(slices.Clone(args), "--fix", "--dry-run")...)
 	fix := runBin(bin, work, env, append(slices.Clone(args), "--fix")...)
 	if fix.crashed() || fix.code == 2 {
 		t.Fatalf("--fix crashed or failed to load a project docker compose loads:\n%s", fix)
 	}
+	stats.slowest = max(stats.slowest, fix.wall, dry.wall)
+	defer func() { dryRunMatches(t, dry, fix, original, work) }()
 	moved, manual := parseFixOutput(fix.stdout)
 	// A refused fix (verification failed and every file was restored, or
 	// nothing could be written) says so in one "compose-preflight:" line
@@ -255,7 +262,52 @@ func fixProject(t *testing.T, bin, corpus string, original map[string][]byte, re
 		stats.left++
 		stats.reasons["whole fix refused: "+shortReason(refusal(fix.stderr))]++
 	}
-	t.Logf("--fix exit %d: %d moved, %d left, files changed %v\n%s%s", fix.code, len(seen), len(manual), changed, fix.stdout, fix.stderr)
+	t.Logf("--fix exit %d in %v (--dry-run %v): %d moved, %d left, files changed %v\n%s%s", fix.code, fix.wall.Round(time.Millisecond), dry.wall.Round(time.Millisecond), len(seen), len(manual), changed, fix.stdout, fix.stderr)
+}
+
+// dryRunMatches checks that a --dry-run run printed exactly the diff of
+// the files the --fix run that followed it changed, left the same ports
+// to a human with the same words, and refused the same way.
+func dryRunMatches(t *testing.T, dry, fix result, before map[string][]byte, work string) {
+	t.Helper()
+	after, err := snapshot(work)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for path, b := range after {
+		if old, ok := before[path]; !ok || !bytes.Equal(old, b) {
+			want = append(want, rewrite.Diff(path, old, b))
+		}
+	}
+	// findings come first, then the diffs, then lines that start with a
+	// file name: a diff runs from its "--- " line while lines start with
+	// a diff's marks
+	var got []string
+	inDiff := false
+	for _, l := range strings.SplitAfter(dry.stdout, "\n") {
+		switch {
+		case strings.HasPrefix(l, "--- "):
+			got, inDiff = append(got, l), true
+		case inDiff && l != "" && strings.ContainsRune("+- @\\", rune(l[0])):
+			got[len(got)-1] += l
+		default:
+			inDiff = false
+		}
+	}
+	slices.Sort(want)
+	slices.Sort(got)
+	if !slices.Equal(got, want) {
+		t.Errorf("--dry-run printed another diff than --fix wrote:\n--- dry run\n%s--- fix\n%s", strings.Join(got, ""), strings.Join(want, ""))
+	}
+	_, dryManual := parseFixOutput(dry.stdout)
+	_, fixManual := parseFixOutput(fix.stdout)
+	if !slices.Equal(dryManual, fixManual) {
+		t.Errorf("--dry-run and --fix leave other ports to a human:\n--- dry run\n%v\n--- fix\n%v", dryManual, fixManual)
+	}
+	if d, f := refusal(dry.stderr), refusal(fix.stderr); d != f {
+		t.Errorf("--dry-run and --fix refuse differently:\n--- dry run\n%s\n--- fix\n%s", d, f)
+	}
 }
 
 // shortReason keeps the gist of a "not fixed" reason for the summary

@@ -149,7 +149,7 @@ func (l *loader) extract(tp *types.Project) (*Project, error) {
 			}
 			continue
 		}
-		seen := map[string]int{}
+		seen := map[portID]int{}
 		for _, pc := range s.Ports {
 			if !fixed(pc.Published) {
 				continue
@@ -165,7 +165,7 @@ func (l *loader) extract(tp *types.Project) (*Project, error) {
 			// compose-go keeps some identical ports (a long-syntax int
 			// `published` is not deduplicated against the short form): they
 			// are one binding for the engine.
-			key := portKey(pc)
+			key := idOf(pc)
 			if _, dup := seen[key]; dup {
 				continue
 			}
@@ -204,7 +204,7 @@ func fixed(published string) bool { return published != "" && published != "0" }
 
 // sources lists every surviving definition that yields pc.
 func sources(entries []*portEntry, pc types.ServicePortConfig) []Source {
-	want := portKey(pc)
+	want := idOf(pc)
 	var out []Source
 	seen := map[*portNode]bool{}
 	for _, e := range entries {

@@ -3,7 +3,9 @@ module github.com/compose-preflight/compose-preflight
 go 1.26.8
 
 require (
+	github.com/aymanbagabas/go-udiff v0.4.2
 	github.com/compose-spec/compose-go/v2 v2.16.2
+	github.com/gofrs/flock v0.13.2
 	github.com/google/licensecheck v0.3.1
 	github.com/moby/moby/api v1.57.0
 	github.com/moby/moby/client v0.6.3

@@ -2,11 +2,10 @@ package compose
 
 import (
 	"fmt"
-	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/compose-spec/compose-go/v2/dotenv"
+
+	"github.com/compose-preflight/compose-preflight/compose/internal/envscan"
 )
 
 // envFile is one parsed env file: its values (as compose-go's dotenv reads
@@ -42,91 +41,23 @@ func readEnvFile(path string, lookup func(string) (string, bool)) (*envFile, err
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	return &envFile{path: path, vars: parsed, defs: envDefs(string(src))}, nil
+	return &envFile{path: path, vars: parsed, defs: envDefs(src)}, nil
 }
 
-// envDefs finds the position of the last statement defining each key. It
-// follows the statement boundaries of compose-go's dotenv parser (comments,
-// `export`, KEY=VALUE or KEY: VALUE, quoted values spanning lines) since
-// that parser reports no positions.
-func envDefs(src string) map[string]envDef {
+// envDefs finds the position of the statement that gives each key its
+// value: the last one assigning it (see envscan.Last). The file has parsed with compose-go's reader
+// already; a file the scanner cannot cut gives no positions.
+func envDefs(src []byte) map[string]envDef {
+	stmts, err := envscan.Scan(src)
+	if err != nil {
+		return nil
+	}
 	defs := map[string]envDef{}
-	src = strings.TrimPrefix(src, "\ufeff")
-	pos := 0
-	for pos < len(src) {
-		// statement start: skip blanks and comment lines
-		for pos < len(src) && unicode.IsSpace(rune(src[pos])) {
-			pos++
+	for _, st := range stmts {
+		if !st.Bare { // a later statement overwrites an earlier one
+			line, col := envscan.Position(src, st.KeyStart)
+			defs[st.Key] = envDef{line: line, column: col}
 		}
-		if pos >= len(src) {
-			break
-		}
-		if src[pos] == '#' {
-			nl := strings.IndexByte(src[pos:], '\n')
-			if nl < 0 {
-				break
-			}
-			pos += nl
-			continue
-		}
-		start := pos
-		rest := src[pos:]
-		if strings.HasPrefix(rest, "export") && len(rest) > 6 && (rest[6] == ' ' || rest[6] == '\t') {
-			pos += 6
-			for pos < len(src) && (src[pos] == ' ' || src[pos] == '\t') {
-				pos++
-			}
-			start = pos
-		}
-		end := strings.IndexAny(src[pos:], "=:\n")
-		if end < 0 {
-			break
-		}
-		key := strings.TrimSpace(src[pos : pos+end])
-		sep := src[pos+end]
-		pos += end + 1
-		if key != "" {
-			line, col := lineCol(src, start)
-			defs[key] = envDef{line: line, column: col}
-		}
-		if sep == '\n' {
-			continue
-		}
-		for pos < len(src) && (src[pos] == ' ' || src[pos] == '\t') {
-			pos++
-		}
-		if pos < len(src) && (src[pos] == '"' || src[pos] == '\'') {
-			quote := src[pos]
-			escaped := false
-			pos++
-			for pos < len(src) {
-				c := src[pos]
-				pos++
-				if escaped {
-					escaped = false
-					continue
-				}
-				if c == '\\' {
-					escaped = true
-					continue
-				}
-				if c == quote {
-					break
-				}
-			}
-		}
-		nl := strings.IndexByte(src[pos:], '\n')
-		if nl < 0 {
-			break
-		}
-		pos += nl + 1
 	}
 	return defs
-}
-
-// lineCol turns a byte offset into a 1-based line and character column.
-func lineCol(src string, off int) (int, int) {
-	line := 1 + strings.Count(src[:off], "\n")
-	ls := strings.LastIndexByte(src[:off], '\n') + 1
-	return line, utf8.RuneCountInString(src[ls:off]) + 1
 }

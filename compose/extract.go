@@ -151,9 +151,9 @@ func (l *loader) extract(tp *types.Project) (*Project, error) {
 		}
 		// compose-go keeps a short and a long entry of one port apart;
 		// each such binding is its own entry's, so --fix moves one.
-		repeats, nth := map[string]int{}, map[string]int{}
+		repeats, nth := map[portID]int{}, map[portID]int{}
 		for _, pc := range s.Ports {
-			repeats[portKey(pc)]++
+			repeats[idOf(pc)]++
 		}
 		for _, pc := range s.Ports {
 			if !fixed(pc.Published) {
@@ -172,7 +172,7 @@ func (l *loader) extract(tp *types.Project) (*Project, error) {
 				Replicas:  s.GetScale(),
 			}
 			b.Sources = sources(entries[s.Name], pc)
-			if key := portKey(pc); repeats[key] > 1 && len(b.Sources) == repeats[key] {
+			if key := idOf(pc); repeats[key] > 1 && len(b.Sources) == repeats[key] {
 				b.Sources = b.Sources[nth[key] : nth[key]+1]
 				nth[key]++
 			}
@@ -209,7 +209,7 @@ func fixed(published string) bool { return published != "" && published != "0" }
 
 // sources lists every surviving definition that yields pc.
 func sources(entries []*portEntry, pc types.ServicePortConfig) []Source {
-	want := portKey(pc)
+	want := idOf(pc)
 	var out []Source
 	seen := map[*portNode]bool{}
 	for _, e := range entries {

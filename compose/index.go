@@ -100,10 +100,10 @@ type portEntry struct {
 	node    *portNode
 	scope   *scope
 	configs []types.ServicePortConfig // parsed; nil when it does not parse
-	// keys are the portKeys of configs. An equal range such as
+	// keys are the portIDs of configs. An equal range such as
 	// "1-65535:1-65535" yields 65535 configs, and every one of them is
 	// matched against every entry: a set keeps that linear.
-	keys map[string]bool
+	keys map[portID]bool
 }
 
 type contribution struct {
@@ -654,28 +654,39 @@ func (e *portEntry) parse() []types.ServicePortConfig {
 	return e.configs
 }
 
-// yields reports whether the entry yields a port with the given portKey.
-func (e *portEntry) yields(key string) bool {
+// yields reports whether the entry yields the port id.
+func (e *portEntry) yields(id portID) bool {
 	if e.keys == nil {
 		cfgs := e.parse()
-		e.keys = make(map[string]bool, len(cfgs))
+		e.keys = make(map[portID]bool, len(cfgs))
 		for _, c := range cfgs {
-			e.keys[portKey(c)] = true
+			e.keys[idOf(c)] = true
 		}
 	}
-	return e.keys[key]
+	return e.keys[id]
 }
 
-// portKey identifies a port the way compose-go's unicity check does, with
-// an empty host IP equal to 0.0.0.0 and tcp as the default protocol.
-func portKey(p types.ServicePortConfig) string {
-	ip := p.HostIP
-	if ip == "" {
-		ip = "0.0.0.0"
+// portID is what makes two port configurations of a service the same
+// published port: the host address, the published port or range, the
+// container port and the protocol. Unset fields take the compose
+// specification's defaults, so that a long-syntax entry without host_ip or
+// protocol and a short "8080:80" are the same port: no host_ip means every
+// interface, 0.0.0.0, and no protocol means tcp (protocol names are not
+// case-sensitive).
+type portID struct {
+	hostIP    string
+	published string
+	target    uint32
+	protocol  string
+}
+
+func idOf(p types.ServicePortConfig) portID {
+	id := portID{hostIP: p.HostIP, published: p.Published, target: p.Target, protocol: strings.ToLower(p.Protocol)}
+	if id.hostIP == "" {
+		id.hostIP = "0.0.0.0"
 	}
-	proto := strings.ToLower(p.Protocol)
-	if proto == "" {
-		proto = "tcp"
+	if id.protocol == "" {
+		id.protocol = "tcp"
 	}
-	return ip + "|" + p.Published + "|" + strconv.FormatUint(uint64(p.Target), 10) + "/" + proto
+	return id
 }

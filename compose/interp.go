@@ -25,7 +25,7 @@ var varName = regexp.MustCompile(`^[_a-zA-Z][_a-zA-Z0-9]*`)
 // trackInterpolate interpolates raw as compose-go does, but one expression
 // at a time, so each byte of the output can be traced to the literal text or
 // the single variable expression it came from. Expressions are cut where
-// compose-go cuts them: at the first balanced closing brace.
+// compose-go cuts them (exprLen).
 func trackInterpolate(raw string, lookup template.Mapping) (string, []segment, error) {
 	var out strings.Builder
 	var segs []segment
@@ -45,9 +45,7 @@ func trackInterpolate(raw string, lookup template.Mapping) (string, []segment, e
 		}
 		start := pos + loc[0]
 		expr := raw[start : pos+loc[1]]
-		if cut := firstBraceClosingIndex(expr); cut > -1 {
-			expr = expr[:cut+1]
-		}
+		expr = expr[:exprLen(expr)]
 		addLiteral(pos, start)
 		val, err := template.SubstituteWithOptions(expr, lookup, template.WithoutLogging)
 		if err != nil {
@@ -79,23 +77,33 @@ func trackInterpolate(raw string, lookup template.Mapping) (string, []segment, e
 	return out.String(), segs, nil
 }
 
-// firstBraceClosingIndex is compose-go template's getFirstBraceClosingIndex:
-// the index of the brace that closes the first ${, or -1.
-func firstBraceClosingIndex(s string) int {
-	open := 0
-	for i := 0; i < len(s); i++ {
-		if s[i] == '}' {
-			open--
-			if open == 0 {
-				return i
-			}
-		}
-		if s[i] == '{' {
-			open++
-			i++
-		}
+// exprLen is the length of the expression that starts m, one match of
+// template.DefaultPattern, where compose-go's template package ends it.
+// The pattern alone does not say: a braced default may hold braces and
+// nested expressions, so a match can run past the expression into text
+// that follows it ("${A:-1}:${B}" is one match). compose-go hands the
+// inside of the braced expression it cuts (between "${" and its closing
+// brace) to its substitution function; a substitution function that only
+// notes that text and applies nothing gives the end, with compose-go's own
+// rules. A "$$" or "$NAME" match is the expression itself, and so is a
+// match compose-go refuses as a template (it fails the same way whole).
+func exprLen(m string) int {
+	if !strings.HasPrefix(m, "${") {
+		return len(m)
 	}
-	return -1
+	inside, seen := "", false
+	note := func(s string, _ template.Mapping) (string, bool, error) {
+		if !seen {
+			inside, seen = s, true
+		}
+		return "", false, nil
+	}
+	unset := func(string) (string, bool) { return "", false }
+	_, _ = template.SubstituteWithOptions(m, unset, template.WithSubstitutionFunction(note), template.WithoutLogging)
+	if !seen {
+		return len(m)
+	}
+	return len("${") + len(inside) + len("}")
 }
 
 // publishedSpan returns the span of the published (host port) field in an

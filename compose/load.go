@@ -330,7 +330,6 @@ func loadProject(ctx context.Context, po *cli.ProjectOptions) (*types.Project, e
 	}
 	done := make(chan result, 1)
 	go func() {
-		prepareSchema() // before compose-go compiles it its own, slower way
 		p, err := po.LoadProject(ctx)
 		done <- result{p, err}
 	}()

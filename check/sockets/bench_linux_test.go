@@ -67,7 +67,7 @@ func BenchmarkListProcNet(b *testing.B) {
 	benchList(b, func(ctx context.Context) ([]Socket, error) { return ListProcNet(ctx, "/proc") })
 }
 
-func BenchmarkListGopsutil(b *testing.B) { benchList(b, ListGopsutil) }
+func BenchmarkListGopsutil(b *testing.B) { benchList(b, listGopsutil) }
 
 // findTCP returns the TCP socket on port from a fresh netlink inventory.
 func findTCP(b *testing.B, port uint16) Socket {

@@ -1,45 +1,42 @@
 package sockets
 
 import (
-	"context"
-	"fmt"
 	"net/netip"
 	"strings"
 	"syscall"
-
-	gnet "github.com/shirou/gopsutil/v4/net"
 )
 
-// ListGopsutil lists TCP listeners and bound UDP sockets through gopsutil's
-// net.Connections, normalised to this package's conventions. It is List on
-// every OS but Linux. It works on Linux too, but there it walks every
-// /proc/PID/fd before reading the table (tens to hundreds of ms under load),
-// and it collapses SO_REUSEPORT twins and cannot tell V6ONLY: it exists there
-// for comparison only.
-//
-// It calls Connections, the one entry point implemented everywhere:
-// ConnectionsWithoutUids and ConnectionsMax return ErrNotImplemented on
-// darwin, freebsd and windows.
-func ListGopsutil(ctx context.Context) ([]Socket, error) {
-	conns, err := gnet.ConnectionsWithContext(ctx, "inet")
-	if err != nil {
-		return nil, fmt.Errorf("list sockets with gopsutil: %w", err)
-	}
-	socks := make([]Socket, 0, len(conns))
-	for _, c := range conns {
-		if s, ok := fromConnection(c); ok {
+// gopsutilRow is a row of gopsutil's socket table: the same type as
+// gopsutilnet.Row, spelled here so that this file does not import
+// gopsutilnet, and the Linux build does not link gopsutil.
+type gopsutilRow = struct {
+	Family, Type uint32
+	Status       string
+	IP           string
+	Port         uint32
+	UIDs         []int32
+	PID          int32
+}
+
+// fromRows turns gopsutil's rows into Sockets, leaving out those that hold
+// no port. ListGopsutil (outside Linux) is its only caller in the tool;
+// on Linux the tests call it to compare gopsutil's table with netlink's.
+func fromRows(rows []gopsutilRow) []Socket {
+	socks := make([]Socket, 0, len(rows))
+	for _, r := range rows {
+		if s, ok := fromRow(r); ok {
 			socks = append(socks, s)
 		}
 	}
-	return socks, nil
+	return socks
 }
 
-// fromConnection turns one gopsutil row into a Socket, or reports false for
+// fromRow turns one gopsutil row into a Socket, or reports false for
 // rows that hold no port (TCP not in LISTEN, port 0, unknown family or type).
 // gopsutil's conventions differ per OS (research/sockets.md §1.3): lsof
 // prints the wildcard as "*", UDP status is "NONE" on Linux and "" elsewhere,
 // and Linux prints an IPv4-mapped IPv6 socket in IPv4 form.
-func fromConnection(c gnet.ConnectionStat) (Socket, bool) {
+func fromRow(c gopsutilRow) (Socket, bool) {
 	var s Socket
 	switch c.Type {
 	case syscall.SOCK_STREAM:
@@ -52,10 +49,10 @@ func fromConnection(c gnet.ConnectionStat) (Socket, bool) {
 	default:
 		return Socket{}, false
 	}
-	if c.Laddr.Port == 0 || c.Laddr.Port > 0xffff {
+	if c.Port == 0 || c.Port > 0xffff {
 		return Socket{}, false
 	}
-	s.Port = uint16(c.Laddr.Port)
+	s.Port = uint16(c.Port)
 	v6 := false
 	switch c.Family {
 	case syscall.AF_INET:
@@ -64,7 +61,7 @@ func fromConnection(c gnet.ConnectionStat) (Socket, bool) {
 	default:
 		return Socket{}, false
 	}
-	ip := strings.TrimSuffix(strings.TrimPrefix(c.Laddr.IP, "["), "]")
+	ip := strings.TrimSuffix(strings.TrimPrefix(c.IP, "["), "]")
 	switch {
 	case (ip == "*" || ip == "") && v6:
 		s.Addr = netip.IPv6Unspecified()
@@ -83,9 +80,9 @@ func fromConnection(c gnet.ConnectionStat) (Socket, bool) {
 		}
 		s.Addr = a
 	}
-	if len(c.Uids) > 0 && c.Uids[0] >= 0 {
-		s.UID, s.UIDKnown = uint32(c.Uids[0]), true
+	if len(c.UIDs) > 0 && c.UIDs[0] >= 0 {
+		s.UID, s.UIDKnown = uint32(c.UIDs[0]), true
 	}
-	s.PID = c.Pid
+	s.PID = c.PID
 	return s, true
 }

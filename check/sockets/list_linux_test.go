@@ -351,7 +351,7 @@ func TestListProcNetMissingFiles(t *testing.T) {
 
 func TestListGopsutil(t *testing.T) {
 	ws := openSockets(t)
-	got, err := ListGopsutil(context.Background())
+	got, err := listGopsutil(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strconv"
 
-	"github.com/shirou/gopsutil/v4/common"
 	"golang.org/x/sys/unix"
 )
 
@@ -50,8 +49,6 @@ func OwnersProc(ctx context.Context, procRoot string, socks []Socket) (map[Socke
 		}
 	}
 
-	// gopsutil reads procfs at HOST_PROC; point it at the same procRoot.
-	gctx := context.WithValue(ctx, common.EnvKey, common.EnvMap{common.HostProcEnvKey: procRoot})
 	described := make(map[int32]Owner)
 	for _, s := range socks {
 		pid := s.PID
@@ -63,7 +60,7 @@ func OwnersProc(ctx context.Context, procRoot string, socks []Socket) (map[Socke
 		}
 		o, ok := described[pid]
 		if !ok {
-			o = describe(gctx, pid)
+			o = describe(procRoot, pid)
 			described[pid] = o
 		}
 		owners[s] = o

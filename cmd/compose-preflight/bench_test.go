@@ -41,20 +41,49 @@ func BenchmarkCheck(b *testing.B) {
 // getting busier or quieter weighs on both alike; the metrics are the
 // medians of each one's wall time and of the per-iteration ratio.
 func BenchmarkProcess(b *testing.B) {
-	dir, err := filepath.Abs(benchProject)
+	bins := buildBench(b, ".", "./testdata/bench/loadonly")
+	benchAgainst(b, "loadonly", filepath.Join(bins, "compose-preflight"), bins, filepath.Join(bins, "loadonly"), "compose.yaml")
+}
+
+// BenchmarkVsCompose is BenchmarkProcess against what users compare the
+// tool with: `docker compose config -q` on the same project, which loads
+// and validates it the same way. It needs the docker CLI with its compose
+// plugin (found through the real HOME); it is skipped without them.
+func BenchmarkVsCompose(b *testing.B) {
+	docker, err := exec.LookPath("docker")
 	if err != nil {
-		b.Fatal(err)
+		b.Skip("no docker CLI")
 	}
+	if out, err := exec.Command(docker, "compose", "version").CombinedOutput(); err != nil {
+		b.Skipf("no docker compose plugin: %v %s", err, out)
+	}
+	bins := buildBench(b, ".")
+	benchAgainst(b, "compose", filepath.Join(bins, "compose-preflight"), bins, docker, "compose", "config", "-q")
+}
+
+// buildBench builds the packages into a temporary folder and returns it.
+func buildBench(b *testing.B, pkgs ...string) string {
 	bins := b.TempDir()
-	for _, pkg := range []string{".", "./testdata/bench/loadonly"} {
+	for _, pkg := range pkgs {
 		out, err := exec.Command("go", "build", "-o", bins, pkg).CombinedOutput()
 		if err != nil {
 			b.Fatalf("go build %s: %v\n%s", pkg, err, out)
 		}
 	}
+	return bins
+}
+
+// benchAgainst runs preflight (with HOME set to home) and the baseline
+// command (with the process's own environment, so that docker finds its
+// plugins) alternately in the bench project, under the socket load, and
+// reports both medians and the median per-iteration ratio.
+func benchAgainst(b *testing.B, name, preflight, home string, baseline ...string) {
+	dir, err := filepath.Abs(benchProject)
+	if err != nil {
+		b.Fatal(err)
+	}
 	testutil.HoldLoad(b, 2000, 10000)
-	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + bins}
-	run := func(argv ...string) time.Duration {
+	run := func(env []string, argv ...string) time.Duration {
 		cmd := exec.Command(argv[0], argv[1:]...)
 		cmd.Dir = dir
 		cmd.Env = env
@@ -68,23 +97,26 @@ func BenchmarkProcess(b *testing.B) {
 		}
 		return took
 	}
-	loadOnly := []string{filepath.Join(bins, "loadonly"), "compose.yaml"}
-	preflight := []string{filepath.Join(bins, "compose-preflight")}
-	var lo, cp, ratio []float64
+	preflightEnv := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + home}
+	baseEnv := preflightEnv
+	if name == "compose" {
+		baseEnv = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}
+	}
+	var base, cp, ratio []float64
 	i := 0
 	for b.Loop() {
-		var tl, tc time.Duration
+		var tb, tc time.Duration
 		if i%2 == 0 {
-			tl, tc = run(loadOnly...), run(preflight...)
+			tb, tc = run(baseEnv, baseline...), run(preflightEnv, preflight)
 		} else {
-			tc, tl = run(preflight...), run(loadOnly...)
+			tc, tb = run(preflightEnv, preflight), run(baseEnv, baseline...)
 		}
 		i++
-		lo = append(lo, tl.Seconds()*1000)
+		base = append(base, tb.Seconds()*1000)
 		cp = append(cp, tc.Seconds()*1000)
-		ratio = append(ratio, tc.Seconds()/tl.Seconds())
+		ratio = append(ratio, tc.Seconds()/tb.Seconds())
 	}
-	b.ReportMetric(median(lo), "loadonly-ms")
+	b.ReportMetric(median(base), name+"-ms")
 	b.ReportMetric(median(cp), "preflight-ms")
 	b.ReportMetric(median(ratio), "ratio")
 }

@@ -89,67 +89,73 @@ func TestDiffEqualAndNewFile(t *testing.T) {
 	}
 }
 
-// applyUnified applies a diff made by Diff to old, as patch(1) would.
-func applyUnified(t *testing.T, old []byte, diff string) []byte {
+// applyWith applies a diff made by Diff to old with a real tool, in a temporary
+// folder holding old as the file the diff names: "patch" (patch -p1, refusing any
+// fuzz, the way a user applies a --dry-run output) or "git" (git apply, which is
+// stricter about the format: it checks every hunk's counts and the "\ No newline"
+// markers). It returns the patched file.
+func applyWith(t *testing.T, tool, name string, old []byte, diff string) []byte {
 	t.Helper()
-	a := splitLines(old)
-	lines := splitLines([]byte(diff))
-	var out []string
-	next := 0 // next line of a not yet copied
-	i := 2    // skip the --- and +++ lines
-	for i < len(lines) {
-		var sa, na, sb, nb int
-		h := strings.TrimSuffix(lines[i], "\n")
-		if _, err := fmt.Sscanf(normalizeHunk(h), "@@ -%d,%d +%d,%d @@", &sa, &na, &sb, &nb); err != nil {
-			t.Fatalf("bad hunk header %q: %v", h, err)
+	if _, err := exec.LookPath(tool); err != nil {
+		t.Skipf("no %s command", tool)
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, filepath.FromSlash(name))
+	if old != nil {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
 		}
-		i++
-		start := sa - 1
-		if na == 0 {
-			start = sa
-		}
-		out = append(out, a[next:start]...)
-		next = start
-		for i < len(lines) && !strings.HasPrefix(lines[i], "@@") {
-			l := lines[i]
-			body := l[1:]
-			if i+1 < len(lines) && strings.HasPrefix(lines[i+1], `\ No newline`) {
-				body = strings.TrimSuffix(body, "\n")
-				i++
-			}
-			switch l[0] {
-			case ' ':
-				if a[next] != body {
-					t.Fatalf("context mismatch at old line %d: %q vs %q", next+1, a[next], body)
-				}
-				out = append(out, body)
-				next++
-			case '-':
-				if a[next] != body {
-					t.Fatalf("deleted line mismatch at old line %d: %q vs %q", next+1, a[next], body)
-				}
-				next++
-			case '+':
-				out = append(out, body)
-			default:
-				t.Fatalf("bad diff line %q", l)
-			}
-			i++
+		if err := os.WriteFile(path, old, 0o644); err != nil {
+			t.Fatal(err)
 		}
 	}
-	out = append(out, a[next:]...)
-	return []byte(strings.Join(out, ""))
+	var cmd *exec.Cmd
+	switch tool {
+	case "patch":
+		cmd = exec.Command("patch", "-p1", "--batch", "--fuzz=0", "--no-backup-if-mismatch", "--quiet")
+	case "git":
+		cmd = exec.Command("git", "apply", "--whitespace=nowarn", "-")
+		cmd.Env = append(os.Environ(), "GIT_CEILING_DIRECTORIES="+filepath.Dir(dir))
+	}
+	cmd.Dir = dir
+	cmd.Stdin = strings.NewReader(diff)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%s refuses the diff: %v\n%s\ndiff:\n%s", tool, err, out, diff)
+	}
+	got, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got
 }
 
-// normalizeHunk spells out the counts diff -u leaves out ("-3" means "-3,1").
-func normalizeHunk(h string) string {
-	f := strings.Fields(h)
-	for i := 1; i <= 2 && i < len(f); i++ {
-		if !strings.Contains(f[i], ",") {
-			f[i] += ",1"
+// TestDiffApplies holds --dry-run's promise: patch and git apply both accept the
+// diff and turn each old file into the new one byte for byte, final line breaks,
+// CRLF and new files included.
+func TestDiffApplies(t *testing.T) {
+	base := numbered(40, func(i int) string { return fmt.Sprintf("line %d\n", i) })
+	cases := []struct {
+		name     string
+		old, new []byte
+	}{
+		{"one line", base, bytes.Replace(base, []byte("line 20\n"), []byte("line twenty\n"), 1)},
+		{"add final newline", []byte("a\nb"), []byte("a\nb\n")},
+		{"remove final newline", []byte("a\nb\n"), []byte("a\nb")},
+		{"change last line without newline", []byte("a\nb\nc"), []byte("a\nb\nd")},
+		{"crlf", []byte("a\r\nb\r\nc\r\n"), []byte("a\r\nB\r\nc\r\n")},
+		{"new file", nil, []byte("WEB_PORT=8081\n")},
+		{"every line", numbered(1000, func(i int) string { return fmt.Sprintf("old %d\n", i) }), numbered(1000, func(i int) string { return fmt.Sprintf("new %d\n", i) })},
+	}
+	for _, c := range cases {
+		for _, tool := range []string{"patch", "git"} {
+			t.Run(c.name+"/"+tool, func(t *testing.T) {
+				d := Diff("sub/compose.yaml", c.old, c.new)
+				if got := applyWith(t, tool, "sub/compose.yaml", c.old, d); !bytes.Equal(got, c.new) {
+					t.Fatalf("%s gives %q, want %q\ndiff:\n%s", tool, got, c.new, d)
+				}
+			})
 		}
 	}
-	return strings.Join(f, " ")
 }
 
 func TestDiffRoundTripRandom(t *testing.T) {
@@ -172,10 +178,12 @@ func TestDiffRoundTripRandom(t *testing.T) {
 		if bytes.Equal(old, new) {
 			continue
 		}
-		if got := applyUnified(t, old, d); !bytes.Equal(got, new) {
-			t.Fatalf("patch of %q with\n%s\ngives %q, want %q", old, d, got, new)
-		}
-		if n%25 == 0 {
+		if n%5 == 0 {
+			for _, tool := range []string{"patch", "git"} {
+				if got := applyWith(t, tool, "f", old, d); !bytes.Equal(got, new) {
+					t.Fatalf("%s of %q with\n%s\ngives %q, want %q", tool, old, d, got, new)
+				}
+			}
 			// The edit script is minimal, so the number of changed lines must equal diff -u's
 			// (the choice between equal-cost scripts may differ).
 			want := diffU(t, old, new)
@@ -194,13 +202,4 @@ func countChanged(d string) int {
 		}
 	}
 	return n
-}
-
-func TestDiffFallbackBeyondMaxCost(t *testing.T) {
-	old := numbered(maxDiffCost, func(i int) string { return fmt.Sprintf("old %d\n", i) })
-	new := numbered(maxDiffCost, func(i int) string { return fmt.Sprintf("new %d\n", i) })
-	d := Diff("big", old, new)
-	if got := applyUnified(t, old, d); !bytes.Equal(got, new) {
-		t.Fatal("fallback diff does not patch old into new")
-	}
 }

@@ -119,44 +119,6 @@ func TestEnvValuePos(t *testing.T) {
 	}
 }
 
-// TestScanEnvMatchesParser checks the position scanner against compose-go's parser on
-// the parser's own tricky inputs: every key the scanner finds last must read, from its
-// span, what the parser reads (for values without escapes or interpolation).
-func TestScanEnvMatchesParser(t *testing.T) {
-	srcs := []string{
-		"A=1\nB='two words'\nC=\"x\" # c\nexport D = 4\nE: 5\n\n# F=6\nG=7 #8\nH=9\t#10\n",
-		"A=1\r\nB='2'\r\n  C=3  \r\n",
-		"\uFEFFA=1\n",
-		"A='it\\'s'\nB=2\n",
-		"A=\"multi\nline\"\nB=2\n",
-		"A=x#y\nB=\" # \"\n",
-	}
-	for _, src := range srcs {
-		want, err := parseEnv([]byte(src), quietLookup(nil, "", ""))
-		if err != nil {
-			t.Fatalf("%q: %v", src, err)
-		}
-		stmts, err := scanEnv([]byte(src))
-		if err != nil {
-			t.Fatalf("%q: %v", src, err)
-		}
-		for k, v := range want {
-			st, ok := lastEnvDef(stmts, k)
-			if !ok {
-				t.Errorf("%q: scanner misses %s", src, k)
-				continue
-			}
-			raw := src[st.valStart:st.valEnd]
-			if strings.ContainsAny(raw, `\$`) {
-				continue
-			}
-			if raw != v {
-				t.Errorf("%q: %s spans %q, parser reads %q", src, k, raw, v)
-			}
-		}
-	}
-}
-
 func TestSetEnvKeepsOtherBytes(t *testing.T) {
 	src := []byte("# ports\nexport WEB_PORT='8080'   # web\r\nDB_PORT=5432\n\n")
 	got, err := SetEnv(src, "DB_PORT", "5433")

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/compose-preflight/compose-preflight/compose/internal/envscan"
 )
 
 // composeLike builds a compose file with one published port in one of the syntaxes, and
@@ -136,12 +138,12 @@ func FuzzSetEnv(f *testing.F) {
 		}
 		defined := map[string]bool{key: true}
 		for _, s := range []string{src, string(out)} {
-			stmts, err := scanEnv([]byte(s))
+			stmts, err := envscan.Scan([]byte(s))
 			if err != nil {
 				t.Fatalf("scanner refuses what the parser accepted: %v", err)
 			}
 			for _, st := range stmts {
-				defined[st.key] = true
+				defined[st.Key] = true
 			}
 		}
 		before, err := parseEnv([]byte(src), quietLookup(defined, "", ""))

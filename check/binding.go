@@ -66,11 +66,12 @@ func (b Binding) String() string {
 	return b.HostAddr() + ":" + b.PortText() + "/" + b.Protocol
 }
 
-// BindAddrs are the addresses the engine binds for b: 0.0.0.0 and [::]
-// when b has no host IP, else the host IP.
-func (b Binding) BindAddrs() []netip.Addr {
+// BindAddrs are the host addresses the engine binds for b, for a bind
+// probe: both wildcards for a binding on all addresses, IPv4 only when the
+// engine runs without its userland proxy (Input.IPv4Only).
+func (in *Input) BindAddrs(b Binding) []netip.Addr {
 	var out []netip.Addr
-	for _, e := range b.endpoints() {
+	for _, e := range in.hostEndpoints(b) {
 		out = append(out, e.addr)
 	}
 	return out

@@ -342,7 +342,7 @@ func probeUnexplained(ctx context.Context, in *check.Input, fs []check.Finding) 
 		if explained[i] || b.IsRange() || (b.Protocol != "tcp" && b.Protocol != "udp") || entryPorts[b.Entry] > probedRangeWidth {
 			continue
 		}
-		for _, a := range b.BindAddrs() {
+		for _, a := range in.BindAddrs(b) {
 			if sockets.Probe(b.Protocol, a, b.Published).Status == sockets.Busy {
 				busy[i] = a
 				break

@@ -43,6 +43,9 @@ type scenario struct {
 	// before is this project's compose.yaml as it was last brought up:
 	// its containers are running when the tool and up run.
 	before string
+	// cycles brings the project up and down this many times first: the
+	// engine keeps its place in each host range between runs.
+	cycles int
 	want   outcome
 	// noFix marks a conflict --fix leaves to a human (a host IP that is
 	// not this machine's): up is not expected to succeed after it.
@@ -124,6 +127,12 @@ var scenarios = []scenario{
 	{name: "range-replicas-too-few", files: one(svc("web", "scale: 2", `"{p0}-{p1}:80"`)), hold: []string{"tcp4 0.0.0.0:{p1}"}, want: upFails},
 	{name: "range-replicas-enough", files: one(svc("web", "scale: 2", `"{p0}-{p2}:80"`)), want: upSucceeds},
 	{name: "expanded-range-held", files: one(svc("web", "", `"{p0}-{p1}:80-81"`)), hold: []string{"tcp4 127.0.0.1:{p1}"}, want: upFails},
+	// A range beside the project's own fixed port: the engine hands out a
+	// range's ports in order and keeps its place between runs, so whether
+	// up fails depends on that place (start order): after one run, the
+	// next up takes the range's second port, which the fixed one holds.
+	{name: "range-next-port-fixed-loopback", files: one(svc("a", "", `"{p0}-{p3}:80"`), svc("b", "depends_on: [a]", `"127.0.0.1:{p1}:8001"`)), cycles: 1, want: upFails},
+	{name: "range-next-port-fixed", files: one(svc("a", "", `"{p0}-{p3}:80"`), svc("b", "depends_on: [a]", `"{p1}:5432"`)), cycles: 1, want: upFails},
 	{name: "udp-range-first-held", files: one(svc("media", "", `"{p0}-{p2}:5000/udp"`)), hold: []string{"udp4 0.0.0.0:{p0}"}, want: upFailsBefore27},
 
 	// The project against itself.
@@ -217,6 +226,12 @@ func runScenario(t *testing.T, e engineInfo, sc scenario) {
 		}
 	}
 	writeFiles(t, dir, sc.files, r)
+	for range sc.cycles {
+		if failed, out := up(t, dir, name, sc.args...); failed {
+			t.Fatalf("the run that moves the engine's place in its ranges failed:\n%s", out)
+		}
+		down(t, dir, name)
+	}
 	for _, h := range sc.hold {
 		hold(t, r.Replace(h))
 	}

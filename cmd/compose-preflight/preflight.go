@@ -134,7 +134,7 @@ type hostView struct {
 	// ipv4Only: the engine runs without its userland proxy and binds no
 	// IPv6 host address.
 	ipv4Only bool
-	err        error
+	err      error
 }
 
 // gatherHost asks the engine and decides whether this host's sockets are

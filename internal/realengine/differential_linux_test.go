@@ -200,8 +200,11 @@ func (o outcome) fails(e engineInfo) bool {
 	return false
 }
 
-func runScenario(t *testing.T, e engineInfo, sc scenario) {
-	r := replacer(portPool.block(t, 4))
+// setUp brings a scenario's other projects and earlier version up, writes
+// its files and holds its host sockets, all undone when the test ends; it
+// returns the project's folder, named after the compose project.
+func setUp(t *testing.T, sc scenario, r *strings.Replacer) string {
+	t.Helper()
 	name := projectName(sc.name)
 	for i, o := range sc.others {
 		oname := fmt.Sprintf("%s-other%d", name, i)
@@ -235,6 +238,13 @@ func runScenario(t *testing.T, e engineInfo, sc scenario) {
 	for _, h := range sc.hold {
 		hold(t, r.Replace(h))
 	}
+	return dir
+}
+
+func runScenario(t *testing.T, e engineInfo, sc scenario) {
+	r := replacer(portPool.block(t, 4))
+	name := projectName(sc.name)
+	dir := setUp(t, sc, r)
 
 	args := append([]string{"--engine=required", "--engine-timeout=20s"}, sc.args...)
 	report, code := run(t, dir, e.tool, args...)

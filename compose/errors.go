@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"maps"
 	"path/filepath"
-	"reflect"
 	"regexp"
 	"slices"
 	"strconv"
@@ -439,10 +438,15 @@ func badPublished(v string) bool {
 }
 
 // yamlErrorAt reads the position of a syntax error from the YAML library's
-// error value, and returns it with the message reworded as "problem
-// (context at line L, column C)", so the problem's own line is the one the
-// error is reported at. The library's error types are internal, so their
-// exported fields are read by reflection; ok is false for any other error.
+// error, and returns it with the message reworded as "problem (context at
+// line L, column C)", so the problem's own line is the one the error is
+// reported at; ok is false for any other error.
+//
+// The library's error types live in its internal package, so nothing here
+// touches them: their Error() text carries every field ("yaml: CONTEXT at
+// line L, column C: line L, column C: PROBLEM", column one-based, or
+// "yaml: offset N: PROBLEM" for a reader error), and is parsed. Only the
+// kind's name (%T) says whether the lines need the shift below.
 //
 // go.yaml.in/yaml/v4 v4.0.0-rc.4 reports parser errors with 0-based lines
 // (scanner errors are shifted to 1-based, parser errors are not): in
@@ -450,40 +454,25 @@ func badPublished(v string) bool {
 // not find expected key" both lines are one too low. The broken-input tests
 // pin the corrected lines, so a library fix shows up as a test failure.
 func yamlErrorAt(f *yamlFile, err error) (line, col int, msg string, ok bool) {
-	v := reflect.ValueOf(err)
-	for v.Kind() == reflect.Pointer || v.Kind() == reflect.Interface {
-		if v.IsNil() {
-			return 0, 0, "", false
-		}
-		v = v.Elem()
-	}
-	if v.Kind() != reflect.Struct {
-		return 0, 0, "", false
-	}
-	field := func(v reflect.Value, name string, kind reflect.Kind) (reflect.Value, bool) {
-		fv := v.FieldByName(name)
-		return fv, fv.IsValid() && fv.Kind() == kind
-	}
-	switch name := v.Type().Name(); name {
+	kind := fmt.Sprintf("%T", err)
+	kind = kind[strings.LastIndex(kind, ".")+1:]
+	text := err.Error()
+	switch kind {
 	case "ParserError", "ScannerError":
 		shift := 0
-		if name == "ParserError" {
+		if kind == "ParserError" {
 			shift = 1
 		}
-		mark := func(m reflect.Value) (int, int, bool) {
-			l, ok1 := field(m, "Line", reflect.Int)
-			c, ok2 := field(m, "Column", reflect.Int)
-			if !ok1 || !ok2 {
-				return 0, 0, false
-			}
-			return int(l.Int()) + shift, int(c.Int()) + 1, true
-		}
-		m, ok1 := field(v, "Mark", reflect.Struct)
-		text, ok2 := field(v, "Message", reflect.String)
-		if !ok1 || !ok2 {
+		m := yamlMarkedError().FindStringSubmatch(text)
+		if m == nil {
 			return 0, 0, "", false
 		}
-		if line, col, ok = mark(m); !ok || line < 1 {
+		ctxMsg, ctxMark, mark, problem := m[1], m[2], m[3], m[4]
+		if ctxMsg != "" && mark == "" {
+			mark = ctxMark // the library prints one mark when both are equal
+		}
+		var okMark bool
+		if line, col, okMark = yamlMark(mark, shift); !okMark || line < 1 {
 			return 0, 0, "", false
 		}
 		if n := len(f.lineStarts); n > 1 && line >= n && f.lineStarts[n-1] == len(f.src) {
@@ -491,30 +480,65 @@ func yamlErrorAt(f *yamlFile, err error) (line, col int, msg string, ok bool) {
 			// line, where the unfinished construct is
 			line, col = n-1, 0
 		}
-		msg = text.String()
-		cm, ok1 := field(v, "ContextMark", reflect.Struct)
-		ctx, ok2 := field(v, "ContextMessage", reflect.String)
-		if ok1 && ok2 && ctx.String() != "" {
-			if cl, cc, ok := mark(cm); ok && (cl != line || cc != col) {
-				msg += fmt.Sprintf(" (%s at line %d, column %d)", ctx.String(), cl, cc)
-			} else {
-				msg += " (" + ctx.String() + ")"
+		msg = problem
+		if ctxMsg != "" {
+			switch cl, cc, ok := yamlMark(ctxMark, shift); {
+			case ok && (cl != line || cc != col) && cc == 0:
+				msg += fmt.Sprintf(" (%s at line %d)", ctxMsg, cl)
+			case ok && (cl != line || cc != col):
+				msg += fmt.Sprintf(" (%s at line %d, column %d)", ctxMsg, cl, cc)
+			default:
+				msg += " (" + ctxMsg + ")"
 			}
 		}
 		return line, col, msg, true
 	case "ReaderError":
-		off, ok1 := field(v, "Offset", reflect.Int)
-		inner := v.FieldByName("Err")
-		if !ok1 || !inner.IsValid() || !inner.CanInterface() {
+		m := yamlReaderError().FindStringSubmatch(text)
+		if m == nil {
 			return 0, 0, "", false
 		}
-		ierr, _ := inner.Interface().(error)
-		o := int(off.Int())
-		if ierr == nil || o < 0 || o > len(f.src) {
+		o, err := strconv.Atoi(m[1])
+		if err != nil || o < 0 || o > len(f.src) {
 			return 0, 0, "", false
 		}
 		line, col = f.lineCol(o)
-		return line, col, ierr.Error(), true
+		return line, col, m[2], true
 	}
 	return 0, 0, "", false
+}
+
+// The texts of the YAML library's marked and reader errors (see
+// yamlErrorAt), compiled on first use.
+var (
+	yamlMarkedError = sync.OnceValue(func() *regexp.Regexp {
+		const mark = `line \d+(?:, column \d+)?|<unknown position>`
+		return regexp.MustCompile(`(?s)^yaml: (?:(.*?) at (` + mark + `): )?(?:(` + mark + `): )?(.*)$`)
+	})
+	yamlReaderError = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`(?s)^yaml: offset (-?\d+): (.*)$`)
+	})
+	yamlMarkText = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^line (\d+)(?:, column (\d+))?$`)
+	})
+)
+
+// yamlMark reads "line L, column C" as the library prints a position
+// (line as stored, column one-based and left out when zero), shifting the
+// line by shift. The library prints a mark on its line 0 as "<unknown
+// position>", without its column: that is the first line of a parser
+// error, at an unknown column (0).
+func yamlMark(text string, shift int) (line, col int, ok bool) {
+	if text == "<unknown position>" {
+		return shift, 0, true
+	}
+	m := yamlMarkText().FindStringSubmatch(text)
+	if m == nil {
+		return 0, 0, false
+	}
+	line, _ = strconv.Atoi(m[1])
+	col = 1
+	if m[2] != "" {
+		col, _ = strconv.Atoi(m[2])
+	}
+	return line + shift, col, true
 }

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/system"
 	"github.com/moby/moby/client"
 )
 
@@ -30,6 +31,8 @@ const (
 	LabelProject = "com.docker.compose.project"
 	LabelService = "com.docker.compose.service"
 	LabelNumber  = "com.docker.compose.container-number"
+
+	labelSwarmService = "com.docker.swarm.service.name"
 )
 
 // ErrNoEngine is matched (errors.Is) by every error meaning that no engine
@@ -89,7 +92,10 @@ type Container struct {
 	Project string
 	Service string
 	Number  int
-	Ports   []Port
+	// SwarmService names the swarm service whose task this container is
+	// (a host-mode port of a service is its task's binding).
+	SwarmService string
+	Ports        []Port
 }
 
 // List returns the engine's running containers that publish at least one
@@ -116,6 +122,10 @@ type View struct {
 	APIVersion string
 	// Version is the engine's own version string, for messages.
 	Version string
+	// Engine names the engine for messages: "Docker" or "Podman".
+	Engine string
+	// Swarm is the swarm this engine belongs to, nil outside one.
+	Swarm *Swarm
 }
 
 // Ask is List plus whether the engine is rootless, from GET /info's
@@ -194,14 +204,29 @@ func Ask(ctx context.Context, ep Endpoint, timeout time.Duration) (View, error) 
 			v.APIVersion = ping.APIVersion
 		}
 	}
+	v.Engine = "Docker"
+	if ver, err := cli.ServerVersion(ctx, client.ServerVersionOptions{}); err == nil && isPodman(ver) {
+		v.Engine = "Podman"
+	}
 	if info, err := cli.Info(ctx, client.InfoOptions{}); err == nil {
 		v.Version = info.Info.ServerVersion
 		rootless := slices.ContainsFunc(info.Info.SecurityOptions, func(o string) bool {
 			return strings.Contains(o, "name=rootless")
-		})
+		}) || (v.Engine == "Podman" && rootlessPeer(ep))
 		v.Rootless = &rootless
+		if v.Swarm, err = askSwarm(ctx, cli, info.Info.Swarm); err != nil {
+			return View{}, fmt.Errorf("engine at %s (%s): %w", ep.Host, ep.Source, err)
+		}
 	}
 	return v, nil
+}
+
+// isPodman tells Podman's Docker-compatible API from Docker's: its
+// /version lists a "Podman Engine" component.
+func isPodman(v client.ServerVersionResult) bool {
+	return slices.ContainsFunc(v.Components, func(c system.ComponentVersion) bool {
+		return strings.HasPrefix(c.Name, "Podman")
+	})
 }
 
 // fromSummary keeps what a port check needs from the engine's summary.
@@ -212,6 +237,8 @@ func fromSummary(s container.Summary) Container {
 		Image:   s.Image,
 		Project: s.Labels[LabelProject],
 		Service: s.Labels[LabelService],
+
+		SwarmService: s.Labels[labelSwarmService],
 	}
 	if n, err := strconv.Atoi(s.Labels[LabelNumber]); err == nil {
 		c.Number = n

@@ -148,6 +148,9 @@ func containerPortText(p engine.Port) string {
 }
 
 func holderText(h check.Holder) string {
+	if h.SwarmService != nil {
+		return serviceText(h.SwarmService, h.ServicePort)
+	}
 	if !h.HasSocket() {
 		return "container " + strings.TrimPrefix(containerText(h.Container), "container ") + " publishes " + containerPortText(h.ContainerPort)
 	}
@@ -188,11 +191,23 @@ func (r *report) message(f check.Finding) string {
 	case check.KindOwn:
 		var names []string
 		for _, h := range f.Holders {
+			if h.SwarmService != nil {
+				names = append(names, "service "+h.SwarmService.Name)
+				continue
+			}
 			names = append(names, h.Container.Name)
 		}
 		return fmt.Sprintf("%s, held by this project's own running %s: up recreates it", lead, strings.Join(slices.Compact(names), ", "))
 	case check.KindShadowed:
 		h := f.Holders[0]
+		if h.SwarmService != nil || r.opts.stack != "" {
+			// the swarm's routing mesh, not a more specific address
+			var parts []string
+			for _, h := range f.Holders {
+				parts = append(parts, holderText(h))
+			}
+			return lead + ", but " + strings.Join(parts, "; and ") + ": " + f.Detail
+		}
 		who := ownerText(h)
 		if h.Socket.Addr.Unmap().IsUnspecified() {
 			return fmt.Sprintf("%s, and %s: both will start, and connections to %s reach the container while every other address of port %d reaches %s",
@@ -222,6 +237,14 @@ func (r *report) nextStep(f check.Finding) string {
 		steps = append(steps, fmt.Sprintf("%d is the nearest free port", p))
 	}
 	for _, h := range f.Holders {
+		if s := h.SwarmService; s != nil {
+			if s.Stack != "" {
+				steps = append(steps, "remove it: docker stack rm "+s.Stack)
+			} else {
+				steps = append(steps, "remove it: docker service rm "+s.Name)
+			}
+			break
+		}
 		if c := h.Container; c != nil {
 			if c.Project != "" && c.Service != "" {
 				steps = append(steps, fmt.Sprintf("stop it: docker compose -p %s stop %s", c.Project, c.Service))

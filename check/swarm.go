@@ -1,0 +1,129 @@
+package check
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/compose-preflight/compose-preflight/check/engine"
+)
+
+// SwarmFindings checks a compose project that `docker compose up` starts
+// on a node of a swarm: a port that a swarm service publishes in ingress
+// mode has no socket on the node (the routing mesh is IPVS and iptables),
+// so the container's bind succeeds, and the mesh takes every connection
+// to that port on this node: the container never sees one. Measured on
+// dockerd 20.10 and moby v2. A host-mode port of a service is its task's
+// container binding, which the container list already shows.
+//
+// Only fixed ports are checked: the port a host range ends up with is the
+// engine's choice.
+func SwarmFindings(bs []Binding, sw *engine.Swarm) []Finding {
+	if sw == nil {
+		return nil
+	}
+	var out []Finding
+	for i, b := range bs {
+		if b.IsRange() {
+			continue
+		}
+		hs := serviceHolders(sw, b, func(sp engine.ServicePort) bool { return sp.Mode == engine.ModeIngress })
+		if len(hs) == 0 {
+			continue
+		}
+		out = append(out, Finding{Kind: KindShadowed, Severity: Error, Binding: i, Other: -1, Service: b.Service, Port: b.Published, Holders: hs,
+			Detail: fmt.Sprintf("the container starts, but the swarm's routing mesh takes every connection to port %d on this node: the container gets none", b.Published)})
+	}
+	return out
+}
+
+// serviceHolders are the swarm services whose ports, as keep selects them,
+// take b's port.
+func serviceHolders(sw *engine.Swarm, b Binding, keep func(engine.ServicePort) bool) []Holder {
+	var hs []Holder
+	for si := range sw.Services {
+		s := &sw.Services[si]
+		for _, sp := range s.Ports {
+			if sp.Protocol != b.Protocol || sp.Published < b.Published || sp.Published > b.Last || !keep(sp) {
+				continue
+			}
+			hs = append(hs, Holder{Verdict: InUse, SwarmService: s, ServicePort: sp})
+		}
+	}
+	return hs
+}
+
+// Stack is what `docker stack deploy -c FILE NAME` is asked to deploy.
+type Stack struct {
+	// Name is the stack's name: its services are NAME_SERVICE.
+	Name string
+	// HostMode says, by binding index, which bindings publish in host
+	// mode (long syntax `mode: host`); the others use the ingress.
+	HostMode map[int]bool
+}
+
+// StackFindings checks the bindings as `docker stack deploy` deploys them
+// on the swarm that sw describes, and settles what Find said about this
+// node's sockets and containers (fs, after Attribute).
+//
+// The swarm refuses a published port that another service holds ("port
+// 'P' is already in use by service 's1_web' ... as an ingress port"): an
+// ingress port is taken on every node, a host-mode port on the nodes where
+// the service's tasks run. The services of the stack itself are its own:
+// deploy updates them. A host socket or a plain container on this node
+// does not stop an ingress port from being published: the mesh takes the
+// port's traffic from it (shadowed). It does stop a host-mode task here.
+func StackFindings(fs []Finding, in *Input, sw *engine.Swarm, st Stack) []Finding {
+	own := func(name string) bool { return strings.HasPrefix(name, st.Name+"_") }
+	out := fs[:0]
+	for _, f := range fs {
+		if f.Binding >= 0 && len(f.Holders) > 0 && (f.Kind == KindInUse || f.Kind == KindShadowed) {
+			kept := f.Holders[:0]
+			for _, h := range f.Holders {
+				if h.Container != nil && h.Container.SwarmService != "" && own(h.Container.SwarmService) {
+					continue // a task of this stack: deploy replaces it
+				}
+				kept = append(kept, h)
+			}
+			if f.Holders = kept; len(kept) == 0 {
+				continue
+			}
+			if !st.HostMode[f.Binding] {
+				f.Kind = KindShadowed
+				f.Detail = fmt.Sprintf("the stack deploys, and the swarm's routing mesh takes every connection to port %d on this node from it", f.Port)
+			}
+		}
+		out = append(out, f)
+	}
+	if sw == nil {
+		return out
+	}
+	for i, b := range in.Bindings {
+		var others, mine []Holder
+		for _, h := range serviceHolders(sw, b, func(engine.ServicePort) bool { return true }) {
+			if h.SwarmService.Stack == st.Name || own(h.SwarmService.Name) {
+				h.Own = true
+				mine = append(mine, h)
+			} else {
+				others = append(others, h)
+			}
+		}
+		switch {
+		case len(others) > 0:
+			f := Finding{Kind: KindInUse, Severity: Error, Binding: i, Other: -1, Service: b.Service, Port: others[0].ServicePort.Published, Holders: others}
+			if b.IsRange() {
+				f.Detail = "the swarm allocates one port of a range; another service holds one of them"
+			}
+			out = append(out, f)
+		case len(mine) > 0:
+			out = append(out, Finding{Kind: KindOwn, Severity: Info, Binding: i, Other: -1, Service: b.Service, Port: mine[0].ServicePort.Published, Holders: mine})
+		}
+	}
+	sort.SliceStable(out, func(a, b int) bool {
+		if out[a].Binding != out[b].Binding {
+			return out[a].Binding < out[b].Binding
+		}
+		return out[a].Severity > out[b].Severity
+	})
+	return out
+}

@@ -37,6 +37,16 @@ func SwarmFindings(bs []Binding, sw *engine.Swarm) []Finding {
 	return out
 }
 
+// ServiceHolders are the swarm services that publish the port of any of
+// bs, in any mode: who holds a port, swarm-wide.
+func ServiceHolders(sw *engine.Swarm, bs []Binding) []Holder {
+	var hs []Holder
+	for _, b := range bs {
+		hs = append(hs, serviceHolders(sw, b, func(engine.ServicePort) bool { return true })...)
+	}
+	return hs
+}
+
 // serviceHolders are the swarm services whose ports, as keep selects them,
 // take b's port.
 func serviceHolders(sw *engine.Swarm, b Binding, keep func(engine.ServicePort) bool) []Holder {

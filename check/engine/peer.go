@@ -2,17 +2,27 @@ package engine
 
 import "strings"
 
-// rootlessPeer reports whether the process serving a local engine socket
-// runs as a user other than root: a rootless engine, which cannot bind
-// ports below net.ipv4.ip_unprivileged_port_start. Rootless Docker says so
-// in /info; Podman's Docker-compatible /info does not (measured on 4.3),
-// but the kernel names the peer's user (SO_PEERCRED). Asked only of
-// Podman: a test's fake Docker engine runs as whoever runs the tests.
-func rootlessPeer(ep Endpoint) bool {
+// peer is the process that serves a local engine socket, as the kernel
+// reports it (SO_PEERCRED): who it runs as, and what it is.
+type peer struct {
+	known bool
+	uid   int
+	// name is the process's command name ("dockerd", "podman"), empty
+	// when its /proc entry cannot be read.
+	name string
+}
+
+// socketPeer asks the kernel who serves ep, for a unix socket on Linux.
+//
+// Podman's Docker-compatible API says neither that it is Podman (only its
+// /version does, which costs Podman 0.6 s: it runs conmon and the OCI
+// runtime to ask their versions) nor that it is rootless (its /info lacks
+// Docker's "name=rootless", measured on 4.3). The kernel says both at the
+// cost of a connect.
+func socketPeer(ep Endpoint) peer {
 	path, ok := strings.CutPrefix(ep.Host, "unix://")
 	if !ok {
-		return false
+		return peer{}
 	}
-	uid, ok := peerUID(path)
-	return ok && uid != 0
+	return peerOf(path)
 }

@@ -2,30 +2,39 @@ package engine
 
 import (
 	"net"
+	"os"
+	"strconv"
+	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
 )
 
-// peerUID is the user of the process that accepts on the unix socket at
-// path, as the kernel reports it (SO_PEERCRED).
-func peerUID(path string) (int, bool) {
+// peerOf dials the unix socket at path and reads the accepting process's
+// credentials (SO_PEERCRED) and command name.
+func peerOf(path string) peer {
 	conn, err := net.DialTimeout("unix", path, DefaultTimeout)
 	if err != nil {
-		return 0, false
+		return peer{}
 	}
 	defer conn.Close()
 	_ = conn.SetDeadline(time.Now().Add(DefaultTimeout))
 	raw, err := conn.(*net.UnixConn).SyscallConn()
 	if err != nil {
-		return 0, false
+		return peer{}
 	}
 	var cred *unix.Ucred
 	var credErr error
 	if err := raw.Control(func(fd uintptr) {
 		cred, credErr = unix.GetsockoptUcred(int(fd), unix.SOL_SOCKET, unix.SO_PEERCRED)
 	}); err != nil || credErr != nil {
-		return 0, false
+		return peer{}
 	}
-	return int(cred.Uid), true
+	p := peer{known: true, uid: int(cred.Uid)}
+	if cred.Pid > 0 {
+		if comm, err := os.ReadFile("/proc/" + strconv.Itoa(int(cred.Pid)) + "/comm"); err == nil {
+			p.name = strings.TrimSpace(string(comm))
+		}
+	}
+	return p
 }

@@ -209,9 +209,14 @@ func Ask(ctx context.Context, ep Endpoint, timeout time.Duration) (View, error) 
 		// says neither, has no swarm, and is slow (0.4 s on 4.3).
 		rootless := p.uid != 0
 		v.Engine, v.Rootless = "Podman", &rootless
-		// Podman leaves IP out of a port published on every address,
-		// and binds it on 0.0.0.0 only (conmon or rootlessport holds
-		// one IPv4 socket): Docker's empty IP meant both families.
+		if rootless {
+			// rootlessport holds one dual-stack [::] socket: both families,
+			// as an empty IP means for Docker
+			return v, nil
+		}
+		// Rootful Podman leaves IP out of a port published on every
+		// address, and binds it on 0.0.0.0 only (conmon holds one IPv4
+		// socket; measured on 4.3).
 		for ci := range v.Containers {
 			for pi := range v.Containers[ci].Ports {
 				if p := &v.Containers[ci].Ports[pi]; !p.HostIP.IsValid() {

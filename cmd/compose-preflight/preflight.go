@@ -69,6 +69,7 @@ func preflight(ctx context.Context, o options, sio stdio) (int, error) {
 		}
 	}
 	in := check.Input{Bindings: bindings, Host: host, Project: proj.Name, Sockets: view.sockets, Containers: view.containers, Rootless: view.rootless, EngineAPI: view.engineAPI}
+	podmanBindings(in.Bindings, view.engineName, view.rootless)
 	if o.stack != "" {
 		// a stack's tasks carry no compose project: no container is this
 		// project's own, only the stack's services and tasks are

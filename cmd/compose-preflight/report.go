@@ -192,10 +192,13 @@ func (r *report) message(f check.Finding) string {
 		var names []string
 		for _, h := range f.Holders {
 			if h.SwarmService != nil {
-				names = append(names, "service "+h.SwarmService.Name)
+				names = append(names, h.SwarmService.Name)
 				continue
 			}
 			names = append(names, h.Container.Name)
+		}
+		if f.Holders[0].SwarmService != nil {
+			return fmt.Sprintf("%s, held by this stack's own service %s: deploy updates it", lead, strings.Join(slices.Compact(names), ", "))
 		}
 		return fmt.Sprintf("%s, held by this project's own running %s: up recreates it", lead, strings.Join(slices.Compact(names), ", "))
 	case check.KindShadowed:

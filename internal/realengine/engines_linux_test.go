@@ -5,6 +5,7 @@ package realengine
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -84,6 +85,10 @@ func runEnv(t *testing.T, dir string, more []string, name string, args ...string
 // enginePortError adds what Podman and Swarm print when a port cannot be
 // published to what Docker prints.
 var enginePortError = regexp.MustCompile(portError.String() + `|cannot listen on the TCP port|cannot listen on the UDP port|cannot expose privileged port|is already in use by service`)
+
+// runID tells this run's projects from another run's on the same engine
+// (two checkouts testing at once).
+var runID = fmt.Sprintf("%04x", rand.IntN(1<<16))
 
 // enginePool hands out the Podman and Swarm scenarios' ports.
 var enginePool = &highPorts{next: 40000 + 10*rand.IntN(40)}

@@ -103,7 +103,7 @@ func testPodman(t *testing.T, mode string) {
 
 func runPodman(t *testing.T, tool, host, mode string, sc podmanScenario) {
 	ps := enginePool.block(t, 2)
-	name := "pfp-" + mode[:5] + "-" + sc.name
+	name := "pfp-" + runID + "-" + mode[:5] + "-" + sc.name
 	pairs := []string{"{name}", name, "{p0}", fmt.Sprint(ps[0]), "{p1}", fmt.Sprint(ps[1])}
 	if sc.privileged {
 		low := 0

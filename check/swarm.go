@@ -81,8 +81,10 @@ type Stack struct {
 // ingress port is taken on every node, a host-mode port on the nodes where
 // the service's tasks run. The services of the stack itself are its own:
 // deploy updates them. A host socket or a plain container on this node
-// does not stop an ingress port from being published: the mesh takes the
-// port's traffic from it (shadowed). It does stop a host-mode task here.
+// does not stop an ingress port from being published (measured): both
+// then answer the port (shadowed); which one a connection reaches depends
+// on where it comes from (measured on one node: a connection from the node
+// itself reached the host program). It does stop a host-mode task here.
 func StackFindings(fs []Finding, in *Input, sw *engine.Swarm, st Stack) []Finding {
 	own := func(name string) bool { return strings.HasPrefix(name, st.Name+"_") }
 	out := fs[:0]
@@ -100,7 +102,7 @@ func StackFindings(fs []Finding, in *Input, sw *engine.Swarm, st Stack) []Findin
 			}
 			if !st.HostMode[f.Binding] {
 				f.Kind = KindShadowed
-				f.Detail = fmt.Sprintf("the stack deploys, and the swarm's routing mesh takes every connection to port %d on this node from it", f.Port)
+				f.Detail = fmt.Sprintf("the stack deploys, and then the swarm's routing mesh and this holder both answer port %d on this node: which one a connection reaches depends on where it comes from", f.Port)
 			}
 		}
 		out = append(out, f)

@@ -107,6 +107,7 @@ func TestSwarm(t *testing.T) {
 	for _, sc := range []struct {
 		name, stack string
 		files       map[string]string
+		hold        []string // host sockets held meanwhile
 		fails       bool
 		kind        string // the finding the report must show
 	}{
@@ -114,9 +115,15 @@ func TestSwarm(t *testing.T) {
 		{name: "own-stack-redeployed", stack: "pfs-held", files: stackFile("web", `"{p0}:80"`), kind: "[own]"},
 		{name: "other-stack-free-port", stack: "pfs-free", files: stackFile("web", `"{p1}:80"`)},
 		{name: "other-stack-udp-vs-tcp", stack: "pfs-udp", files: stackFile("dns", `"{p0}:53/udp"`)},
+		// A host program does not stop an ingress port: deploy succeeds,
+		// and the mesh takes the port's traffic from the program.
+		{name: "host-socket-vs-ingress", stack: "pfs-host", files: stackFile("web", `"{p2}:80"`), hold: []string{"tcp4 127.0.0.1:{p2}"}, kind: "[shadowed]"},
 	} {
 		t.Run(sc.name, func(t *testing.T) {
 			dir := project(sc.stack+"-"+sc.name, sc.files)
+			for _, h := range sc.hold {
+				hold(t, r.Replace(h))
+			}
 			report, code := runEnv(t, dir, nil, tool, "--engine=required", "--engine-timeout=20s", "--stack", sc.stack)
 			if code != 0 && code != 1 {
 				t.Fatalf("compose-preflight --stack exit %d:\n%s", code, report)
@@ -125,7 +132,10 @@ func TestSwarm(t *testing.T) {
 				t.Cleanup(func() { removeStack(sc.stack) })
 			}
 			failed, out := deploy(dir, sc.stack)
-			if (code == 1) != failed {
+			if shadowed := sc.kind == "[shadowed]"; shadowed && (code != 1 || failed) {
+				t.Errorf("want compose-preflight --stack to report the shadowed port (exit 1) and deploy to succeed; exit %d, deploy failed: %v\n--- compose-preflight\n%s--- docker stack deploy\n%s",
+					code, failed, report, out)
+			} else if !shadowed && (code == 1) != failed {
 				t.Errorf("compose-preflight --stack says %s, but docker stack deploy %s\n--- compose-preflight\n%s--- docker stack deploy\n%s",
 					describe(code), map[bool]string{true: "failed on a port", false: "succeeded"}[failed], report, out)
 			}

@@ -77,9 +77,12 @@ type Stack struct {
 // node's sockets and containers (fs, after Attribute).
 //
 // The swarm refuses a published port that another service holds ("port
-// 'P' is already in use by service 's1_web' ... as an ingress port"): an
-// ingress port is taken on every node, a host-mode port on the nodes where
-// the service's tasks run. The services of the stack itself are its own:
+// 'P' is already in use by service 's1_web' ... as an ingress port", or
+// "as a host-published port"): an ingress port is taken on every node, a
+// host-mode port on the nodes where the service's tasks run. A host-mode
+// port over another's host-mode port deploys, but its task never runs
+// there ("no suitable node (host-mode port already in use on 1 node)"),
+// measured on moby v2: a conflict too. The services of the stack itself are its own:
 // deploy updates them. A host socket or a plain container on this node
 // does not stop an ingress port from being published (measured): both
 // then answer the port (shadowed); which one a connection reaches depends
@@ -92,8 +95,10 @@ func StackFindings(fs []Finding, in *Input, sw *engine.Swarm, st Stack) []Findin
 		if f.Binding >= 0 && len(f.Holders) > 0 && (f.Kind == KindInUse || f.Kind == KindShadowed) {
 			kept := f.Holders[:0]
 			for _, h := range f.Holders {
-				if h.Container != nil && h.Container.SwarmService != "" && own(h.Container.SwarmService) {
-					continue // a task of this stack: deploy replaces it
+				if h.Container != nil && h.Container.SwarmService != "" {
+					// a service's task on this node: its service is checked
+					// below, swarm-wide (this stack's own are updated)
+					continue
 				}
 				kept = append(kept, h)
 			}

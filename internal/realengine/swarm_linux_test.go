@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestSwarm runs the Swarm scenarios on the Docker engine made a
@@ -49,7 +50,7 @@ func TestSwarm(t *testing.T) {
 		t.Fatalf("the engine's swarm is %s", state)
 	}
 
-	ps := enginePool.block(t, 3)
+	ps := enginePool.block(t, 4)
 	r := replacer(ps)
 	stackFile := func(service, port string) map[string]string {
 		return map[string]string{"compose.yaml": compose(svc(service, "", port))}
@@ -75,8 +76,10 @@ func TestSwarm(t *testing.T) {
 		return dir
 	}
 
-	// A stack that holds {p0} in ingress mode, for every scenario.
-	held := project("pfs-held", stackFile("web", `"{p0}:80"`))
+	// A stack that holds {p0} in ingress mode and {p1} in host mode, for
+	// every scenario.
+	held := project("pfs-held", map[string]string{"compose.yaml": compose(svc("web", "", `"{p0}:80"`),
+		svc("edge", "", "target: 80\n        published: {p1}\n        mode: host"))})
 	t.Cleanup(func() { removeStack("pfs-held") })
 	if failed, out := deploy(held, "pfs-held"); failed {
 		t.Fatalf("deploying the stack that holds the port failed:\n%s", out)
@@ -108,16 +111,22 @@ func TestSwarm(t *testing.T) {
 		name, stack string
 		files       map[string]string
 		hold        []string // host sockets held meanwhile
-		fails       bool
-		kind        string // the finding the report must show
+		// pending: deploy succeeds, but the swarm finds no node for the
+		// task ("no suitable node (host-mode port already in use ...)")
+		pending bool
+		fails   bool
+		kind    string // the finding the report must show
 	}{
 		{name: "other-stack-same-port", stack: "pfs-other", files: stackFile("api", `"{p0}:8080"`), fails: true, kind: "[in-use]"},
 		{name: "own-stack-redeployed", stack: "pfs-held", files: stackFile("web", `"{p0}:80"`), kind: "[own]"},
-		{name: "other-stack-free-port", stack: "pfs-free", files: stackFile("web", `"{p1}:80"`)},
+		{name: "other-stack-free-port", stack: "pfs-free", files: stackFile("web", `"{p2}:80"`)},
+		{name: "ingress-over-host-mode", stack: "pfs-ingress", files: stackFile("web", `"{p1}:80"`), fails: true, kind: "[in-use]"},
+		// deploy succeeds, but the task never runs: see pending below
+		{name: "host-mode-over-host-mode", stack: "pfs-hosthost", files: stackFile("web", "target: 80\n        published: {p1}\n        mode: host"), kind: "[in-use]", pending: true},
 		{name: "other-stack-udp-vs-tcp", stack: "pfs-udp", files: stackFile("dns", `"{p0}:53/udp"`)},
 		// A host program does not stop an ingress port: deploy succeeds,
 		// and the mesh takes the port's traffic from the program.
-		{name: "host-socket-vs-ingress", stack: "pfs-host", files: stackFile("web", `"{p2}:80"`), hold: []string{"tcp4 127.0.0.1:{p2}"}, kind: "[shadowed]"},
+		{name: "host-socket-vs-ingress", stack: "pfs-host", files: stackFile("web", `"{p3}:80"`), hold: []string{"tcp4 127.0.0.1:{p3}"}, kind: "[shadowed]"},
 	} {
 		t.Run(sc.name, func(t *testing.T) {
 			dir := project(sc.stack+"-"+sc.name, sc.files)
@@ -132,7 +141,23 @@ func TestSwarm(t *testing.T) {
 				t.Cleanup(func() { removeStack(sc.stack) })
 			}
 			failed, out := deploy(dir, sc.stack)
-			if shadowed := sc.kind == "[shadowed]"; shadowed && (code != 1 || failed) {
+			if sc.pending {
+				if code != 1 || failed {
+					t.Errorf("want compose-preflight --stack to report the port (exit 1) and deploy to succeed with a task that cannot be placed; exit %d, deploy failed: %v\n--- compose-preflight\n%s--- docker stack deploy\n%s",
+						code, failed, report, out)
+				}
+				var state string
+				for range 30 {
+					state, _ = runEnv(t, dir, nil, "docker", "service", "ps", "--no-trunc", "--format", "{{.CurrentState}} {{.Error}}", sc.stack+"_web")
+					if strings.Contains(state, "no suitable node") {
+						break
+					}
+					time.Sleep(time.Second)
+				}
+				if !strings.Contains(state, "no suitable node") {
+					t.Errorf("the task of %s_web was placed, not pending: %s", sc.stack, state)
+				}
+			} else if shadowed := sc.kind == "[shadowed]"; shadowed && (code != 1 || failed) {
 				t.Errorf("want compose-preflight --stack to report the shadowed port (exit 1) and deploy to succeed; exit %d, deploy failed: %v\n--- compose-preflight\n%s--- docker stack deploy\n%s",
 					code, failed, report, out)
 			} else if !shadowed && (code == 1) != failed {

@@ -106,6 +106,7 @@ func preflight(ctx context.Context, o options, sio stdio) (int, error) {
 	r.findings = append(r.findings, networkModeFindings(proj)...)
 	r.findings = append(r.findings, check.EngineChosenFindings(engineChosenBindings(proj), in.EngineAPI)...)
 	r.findings = append(r.findings, notes...)
+	in.Containers = append(in.Containers, swarmPorts(view.swarm)...)
 	r.next = suggest(&in, r.findings, r.probe)
 	if o.fix || o.dryRun {
 		if o.override != "" {

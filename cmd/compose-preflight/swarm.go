@@ -59,3 +59,23 @@ func serviceText(s *engine.Service, p engine.ServicePort) string {
 	}
 	return fmt.Sprintf("%s publishes port %d/%s %s", name, p.Published, p.Protocol, where)
 }
+
+// swarmPorts are the swarm services' published ports, as containers of no
+// project publishing them on every address: added to the check's input
+// once its findings are made, so that the free port --fix picks (and
+// the report suggests) is not one a service holds, and --fix's own
+// recheck sees them.
+func swarmPorts(sw *engine.Swarm) []engine.Container {
+	if sw == nil {
+		return nil
+	}
+	var out []engine.Container
+	for _, s := range sw.Services {
+		c := engine.Container{ID: "swarm-service-" + s.ID, Name: s.Name, SwarmService: s.Name}
+		for _, p := range s.Ports {
+			c.Ports = append(c.Ports, engine.Port{Published: p.Published, Target: p.Target, Protocol: p.Protocol})
+		}
+		out = append(out, c)
+	}
+	return out
+}

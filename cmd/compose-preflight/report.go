@@ -128,6 +128,9 @@ func containerText(c *engine.Container) string {
 	if c.Service != "" {
 		parts = append(parts, fmt.Sprintf("service %q", c.Service))
 	}
+	if c.SwarmService != "" {
+		parts = append(parts, "task of swarm service "+c.SwarmService)
+	}
 	if c.Image != "" {
 		parts = append(parts, "image "+c.Image)
 	}

@@ -90,6 +90,15 @@ func testPodman(t *testing.T, mode string) {
 		skipOrFail(t, "PREFLIGHT_REQUIRE_PODMAN", "docker compose is not installed", "bash .ci/engines install")
 	}
 	tool := builtTool(t)
+	t.Run("found-by-CONTAINER_HOST", func(t *testing.T) {
+		// Podman's own variable, with no DOCKER_HOST: the check asks Podman.
+		dir := t.TempDir()
+		writeFiles(t, dir, one(svc("web", "", `"40999:80"`)), strings.NewReplacer())
+		out, code := runEnv(t, dir, []string{"DOCKER_HOST=", "CONTAINER_HOST=" + host}, tool, "--engine=required", "--engine-timeout=20s", "-p", "pfp-"+runID+"-found")
+		if code == 2 || !strings.Contains(out, "its Podman engine") {
+			t.Errorf("with CONTAINER_HOST=%s, compose-preflight exit %d, want it to check Podman:\n%s", host, code, out)
+		}
+	})
 	sem := make(chan struct{}, 2)
 	for _, sc := range podmanScenarios {
 		t.Run(sc.name, func(t *testing.T) {

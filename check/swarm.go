@@ -11,9 +11,9 @@ import (
 // SwarmFindings checks a compose project that `docker compose up` starts
 // on a node of a swarm: a port that a swarm service publishes in ingress
 // mode has no socket on the node (the routing mesh is IPVS and iptables),
-// so the container's bind succeeds, and the mesh takes every connection
-// to that port on this node: the container never sees one. Measured on
-// dockerd 20.10 and moby v2. A host-mode port of a service is its task's
+// so the container's bind succeeds (measured on dockerd 20.10 and moby
+// v2), and the connections the mesh receives for that port go to the
+// service, not the container: a silent conflict. A host-mode port of a service is its task's
 // container binding, which the container list already shows.
 //
 // Only fixed ports are checked: the port a host range ends up with is the
@@ -32,7 +32,7 @@ func SwarmFindings(bs []Binding, sw *engine.Swarm) []Finding {
 			continue
 		}
 		out = append(out, Finding{Kind: KindShadowed, Severity: Error, Binding: i, Other: -1, Service: b.Service, Port: b.Published, Holders: hs,
-			Detail: fmt.Sprintf("the container starts, but the swarm's routing mesh takes every connection to port %d on this node: the container gets none", b.Published)})
+			Detail: fmt.Sprintf("the container starts, but the swarm's routing mesh claims port %d on every node: the connections the mesh receives go to the service, not the container", b.Published)})
 	}
 	return out
 }

@@ -84,10 +84,11 @@ type Stack struct {
 // there ("no suitable node (host-mode port already in use on 1 node)"),
 // measured on moby v2: a conflict too. The services of the stack itself are its own:
 // deploy updates them. A host socket or a plain container on this node
-// does not stop an ingress port from being published (measured): both
-// then answer the port (shadowed); which one a connection reaches depends
-// on where it comes from (measured on one node: a connection from the node
-// itself reached the host program). It does stop a host-mode task here.
+// does not stop an ingress port from being published (deploy succeeds,
+// measured): both then claim the port (shadowed), and which one a
+// connection reaches depends on where it comes from and on the mesh (on
+// the machines of this project's tests the mesh served no connection at
+// all, so only the deploy is measured). It does stop a host-mode task here.
 func StackFindings(fs []Finding, in *Input, sw *engine.Swarm, st Stack) []Finding {
 	own := func(name string) bool { return strings.HasPrefix(name, st.Name+"_") }
 	out := fs[:0]

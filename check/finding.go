@@ -88,8 +88,13 @@ type Holder struct {
 	// ContainerPort is the container's binding that overlaps.
 	ContainerPort engine.Port
 	// Own says the container belongs to this project and service with the
-	// same binding: `up` recreates it, so it is not a conflict.
+	// same binding: `up` recreates it, so it is not a conflict. With
+	// --stack, a service of the stack being deployed is its own.
 	Own bool
+	// SwarmService is the swarm service that publishes the port, and
+	// ServicePort its port: an ingress port has no socket on any node.
+	SwarmService *engine.Service
+	ServicePort  engine.ServicePort
 }
 
 // HasSocket reports whether the holder is a host socket (as opposed to a

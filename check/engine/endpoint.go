@@ -46,6 +46,10 @@ type Endpoint struct {
 	// APIVersion pins the API version (DOCKER_API_VERSION, like the docker
 	// CLI); empty means negotiate with the engine.
 	APIVersion string
+	// Fallbacks are the engines to ask, in order, when this one does not
+	// answer: the Podman sockets that exist, when no Docker endpoint was
+	// configured (see Resolve).
+	Fallbacks []Endpoint
 }
 
 // TLS is the client TLS material of an endpoint, as the docker CLI finds
@@ -66,7 +70,7 @@ type Env struct {
 	GOOS string
 	// Vars holds environment variables (DOCKER_HOST, DOCKER_CONTEXT,
 	// DOCKER_CONFIG, DOCKER_TLS_VERIFY, DOCKER_CERT_PATH, DOCKER_API_VERSION,
-	// XDG_RUNTIME_DIR).
+	// XDG_RUNTIME_DIR, and Podman's CONTAINER_HOST).
 	Vars map[string]string
 	// HomeDir is the user's home folder, the parent of the default
 	// ~/.docker configuration folder.
@@ -104,7 +108,8 @@ func (e Env) configDir() string {
 
 // Resolve finds the engine the docker CLI would talk to, in the CLI's own
 // order: DOCKER_HOST; else the context named by DOCKER_CONTEXT; else
-// currentContext in config.json; else the default socket. A context named
+// currentContext in config.json; else Podman's CONTAINER_HOST; else the
+// default socket, with the Podman sockets that exist as its Fallbacks. A context named
 // but missing is an error, as it is for the CLI: guessing another engine
 // would check the wrong machine.
 func Resolve(env Env) (Endpoint, error) {
@@ -125,8 +130,16 @@ func Resolve(env Env) (Endpoint, error) {
 	}
 	var ep Endpoint
 	if name == "" || name == "default" {
+		if host := env.Vars["CONTAINER_HOST"]; host != "" {
+			// Podman's own variable (podman --remote, podman machine): a
+			// user who set it and no Docker endpoint means this engine.
+			ep = Endpoint{Host: host, Source: "CONTAINER_HOST", Remote: isRemote(host)}
+			ep.APIVersion = env.Vars["DOCKER_API_VERSION"]
+			return ep, nil
+		}
 		ep = env.defaultEndpoint()
 		ep.Context = "default"
+		ep.Fallbacks = env.podmanSockets()
 	} else {
 		var err error
 		ep, err = env.contextEndpoint(name, from)
@@ -247,6 +260,27 @@ func (e Env) defaultEndpoint() Endpoint {
 		}
 	}
 	return Endpoint{Host: "unix://" + std, Source: "default socket"}
+}
+
+// podmanSockets are the Podman API sockets that exist, rootless first
+// (the user's own engine) then rootful: the places `podman system service`
+// and its systemd socket units listen on. They are asked when no Docker
+// socket answers, so a Podman user without podman-docker's
+// /var/run/docker.sock link is checked against Podman.
+func (e Env) podmanSockets() []Endpoint {
+	if e.GOOS != "linux" {
+		return nil // podman machine forwards its socket to a path it prints
+	}
+	var out []Endpoint
+	if dir := e.Vars["XDG_RUNTIME_DIR"]; dir != "" {
+		if p := filepath.Join(dir, "podman", "podman.sock"); e.exists(p) {
+			out = append(out, Endpoint{Host: "unix://" + p, Source: "rootless Podman socket"})
+		}
+	}
+	if p := "/run/podman/podman.sock"; e.exists(p) {
+		out = append(out, Endpoint{Host: "unix://" + p, Source: "rootful Podman socket"})
+	}
+	return out
 }
 
 // isRemote reports whether published ports of this engine land on another

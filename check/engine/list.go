@@ -30,6 +30,8 @@ const (
 	LabelProject = "com.docker.compose.project"
 	LabelService = "com.docker.compose.service"
 	LabelNumber  = "com.docker.compose.container-number"
+
+	labelSwarmService = "com.docker.swarm.service.name"
 )
 
 // ErrNoEngine is matched (errors.Is) by every error meaning that no engine
@@ -89,7 +91,10 @@ type Container struct {
 	Project string
 	Service string
 	Number  int
-	Ports   []Port
+	// SwarmService names the swarm service whose task this container is
+	// (a host-mode port of a service is its task's binding).
+	SwarmService string
+	Ports        []Port
 }
 
 // List returns the engine's running containers that publish at least one
@@ -116,6 +121,10 @@ type View struct {
 	APIVersion string
 	// Version is the engine's own version string, for messages.
 	Version string
+	// Engine names the engine for messages: "Docker" or "Podman".
+	Engine string
+	// Swarm is the swarm this engine belongs to, nil outside one.
+	Swarm *Swarm
 }
 
 // Ask is List plus whether the engine is rootless, from GET /info's
@@ -194,12 +203,38 @@ func Ask(ctx context.Context, ep Endpoint, timeout time.Duration) (View, error) 
 			v.APIVersion = ping.APIVersion
 		}
 	}
+	v.Engine = "Docker"
+	if p := socketPeer(ep); p.known && p.name == "podman" {
+		// Podman: rootless when its service runs as a user; its /info
+		// says neither, has no swarm, and is slow (0.4 s on 4.3).
+		rootless := p.uid != 0
+		v.Engine, v.Rootless = "Podman", &rootless
+		if rootless {
+			// rootlessport holds one dual-stack [::] socket: both families,
+			// as an empty IP means for Docker
+			return v, nil
+		}
+		// Rootful Podman leaves IP out of a port published on every
+		// address, and binds it on 0.0.0.0 only (conmon holds one IPv4
+		// socket; measured on 4.3).
+		for ci := range v.Containers {
+			for pi := range v.Containers[ci].Ports {
+				if p := &v.Containers[ci].Ports[pi]; !p.HostIP.IsValid() {
+					p.HostIP = netip.IPv4Unspecified()
+				}
+			}
+		}
+		return v, nil
+	}
 	if info, err := cli.Info(ctx, client.InfoOptions{}); err == nil {
 		v.Version = info.Info.ServerVersion
 		rootless := slices.ContainsFunc(info.Info.SecurityOptions, func(o string) bool {
 			return strings.Contains(o, "name=rootless")
 		})
 		v.Rootless = &rootless
+		if v.Swarm, err = askSwarm(ctx, cli, info.Info.Swarm); err != nil {
+			return View{}, fmt.Errorf("engine at %s (%s): %w", ep.Host, ep.Source, err)
+		}
 	}
 	return v, nil
 }
@@ -212,6 +247,8 @@ func fromSummary(s container.Summary) Container {
 		Image:   s.Image,
 		Project: s.Labels[LabelProject],
 		Service: s.Labels[LabelService],
+
+		SwarmService: s.Labels[labelSwarmService],
 	}
 	if n, err := strconv.Atoi(s.Labels[LabelNumber]); err == nil {
 		c.Number = n

@@ -45,6 +45,16 @@ func serveEngine(t *testing.T, network, file string) string {
 		infoBody = b
 	}
 	version := regexp.MustCompile(`^/v1\.[0-9]+/version$`)
+	// A swarm manager, when the case gives its services (services.json
+	// beside the containers file): one node, no tasks.
+	swarmPaths := map[string][]byte{}
+	if b, err := os.ReadFile(filepath.Join(filepath.Dir(file), "services.json")); err == nil {
+		swarmPaths["/services"] = b
+		swarmPaths["/nodes"] = []byte(`[{"ID":"node1","Description":{"Hostname":"node-1"}}]`)
+		swarmPaths["/tasks"] = []byte(`[]`)
+		infoBody = []byte(`{"ID":"fake","ServerVersion":"27.5.1","SecurityOptions":["name=seccomp,profile=builtin"],"Swarm":{"NodeID":"node1","LocalNodeState":"active","ControlAvailable":true}}`)
+	}
+	swarmPath := regexp.MustCompile(`^/v1\.[0-9]+(/services|/nodes|/tasks)$`)
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Api-Version", "1.47")
 		w.Header().Set("Docker-Experimental", "false")
@@ -59,6 +69,9 @@ func serveEngine(t *testing.T, network, file string) string {
 		case info.MatchString(r.URL.Path):
 			w.Header().Set("Content-Type", "application/json")
 			w.Write(infoBody)
+		case swarmPath.MatchString(r.URL.Path) && swarmPaths[swarmPath.FindStringSubmatch(r.URL.Path)[1]] != nil:
+			w.Header().Set("Content-Type", "application/json")
+			w.Write(swarmPaths[swarmPath.FindStringSubmatch(r.URL.Path)[1]])
 		case list.MatchString(r.URL.Path):
 			w.Header().Set("Content-Type", "application/json")
 			w.Write(body)

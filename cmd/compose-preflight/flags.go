@@ -30,6 +30,9 @@ type options struct {
 	// staticReason says why the host is not checked, for the one line
 	// that tells the user so ("" when --static was asked for).
 	staticReason string
+	// stack checks the project as `docker stack deploy -c FILE NAME`
+	// deploys it on the engine's swarm.
+	stack string
 }
 
 var formats = []string{"text", "json", "github", "sarif"}
@@ -53,6 +56,7 @@ func checkFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "allow-outside", Usage: "with --fix: also write compose and env files outside the project directory (links, includes from parent folders)"},
 		&cli.StringFlag{Name: "override", Usage: "with --fix: leave the project's files alone and write the moved ports into override `FILE` (ports: !override)"},
 		&cli.StringFlag{Name: "engine", Value: "auto", Usage: "ask the Docker engine which containers hold ports: `MODE` auto (warn when none answers), off, or required (exit 2 when none answers)"},
+		&cli.StringFlag{Name: "stack", Usage: "check the project as `docker stack deploy -c FILE NAME` deploys it on the engine's swarm: other services' ports conflict, the stack's own do not"},
 		&cli.DurationFlag{Name: "engine-timeout", Value: engine.DefaultTimeout, Usage: "how long to wait for the Docker engine"},
 	}
 }
@@ -83,6 +87,10 @@ func optionsFrom(c *cli.Context, sio stdio) (options, error) {
 	o.engine, o.engineTimeout = c.String("engine"), c.Duration("engine-timeout")
 	o.fix, o.dryRun, o.override = c.Bool("fix"), c.Bool("dry-run"), c.String("override")
 	o.allowOutside = c.Bool("allow-outside")
+	o.stack = c.String("stack")
+	if o.stack != "" && o.engine == "off" {
+		return o, usageError("--stack checks against the engine's swarm: drop --engine=off")
+	}
 	if o.override != "" && !o.fix && !o.dryRun {
 		return o, usageError("--override goes with --fix (or --dry-run)")
 	}

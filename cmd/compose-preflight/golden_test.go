@@ -72,6 +72,7 @@ func changedFiles(t *testing.T, orig, dir string) string {
 //	engine: FILE                 a fake Docker engine answers containers/json with FILE
 //	engine: tcp FILE             the same engine, reached over tcp://127.0.0.1:2375 (remote)
 //	engine: absent               DOCKER_HOST names a socket nobody listens on
+//	                             (services.json beside FILE makes the engine a swarm manager with those services)
 //	container: yes               the run looks as if it were inside a container (/.dockerenv)
 //	outside: FILE                FILE is moved out of the project (to ../outside/) and linked back
 //

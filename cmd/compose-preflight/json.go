@@ -76,6 +76,11 @@ type jsonHolder struct {
 	Process  string   `json:"process,omitempty"`
 	Cmdline  []string `json:"cmdline,omitempty"`
 	User     string   `json:"user,omitempty"`
+	// a swarm service's port: no socket on this node
+	SwarmService string   `json:"swarm_service,omitempty"`
+	Stack        string   `json:"stack,omitempty"`
+	PublishMode  string   `json:"publish_mode,omitempty"`
+	Nodes        []string `json:"nodes,omitempty"`
 }
 
 type jsonFinding struct {
@@ -167,6 +172,10 @@ func (r *report) jsonReport() jsonReport {
 			}
 			if o := h.Owner; o != nil {
 				jh.PID, jh.Process, jh.Cmdline, jh.User = o.PID, o.Name, o.Cmdline, o.User
+			}
+			if sv := h.SwarmService; sv != nil {
+				jh.SwarmService, jh.Stack, jh.PublishMode, jh.Nodes = sv.Name, sv.Stack, h.ServicePort.Mode, h.ServicePort.Nodes
+				jh.Protocol, jh.Port = h.ServicePort.Protocol, h.ServicePort.Published
 			}
 			jf.Holders = append(jf.Holders, jh)
 		}

@@ -136,7 +136,7 @@ func newApp(sio stdio, code *int) *cli.App {
 		Version:                   version(),
 		EnableBashCompletion:      true,
 		Flags:                     append(checkFlags(), recursiveFlag),
-		Commands:                  []*cli.Command{hookCommand(sio, code), completionCommand(sio)},
+		Commands:                  []*cli.Command{hookCommand(sio, code), whyCommand(sio, code), completionCommand(sio)},
 		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
 			return usageError("%v (see --help)", err)
 		},

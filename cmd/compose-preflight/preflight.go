@@ -69,6 +69,12 @@ func preflight(ctx context.Context, o options, sio stdio) (int, error) {
 		}
 	}
 	in := check.Input{Bindings: bindings, Host: host, Project: proj.Name, Sockets: view.sockets, Containers: view.containers, Rootless: view.rootless, EngineAPI: view.engineAPI, IPv4Only: view.ipv4Only}
+	podmanBindings(in.Bindings, view.engineName, view.rootless)
+	if o.stack != "" {
+		// a stack's tasks carry no compose project: no container is this
+		// project's own, only the stack's services and tasks are
+		in.Project = ""
+	}
 	r := &report{proj: proj, opts: o, in: &in, checked: view.checked}
 	notes := view.notes
 	r.findings = check.Find(in)
@@ -95,9 +101,13 @@ func preflight(ctx context.Context, o options, sio stdio) (int, error) {
 	}
 	r.findings = check.Attribute(r.findings, &in)
 	r.findings = check.Merge(r.findings, &in)
+	if r.findings, err = swarmFindings(o, proj, &in, view.swarm, r.findings); err != nil {
+		return exitUsage, loadError(err)
+	}
 	r.findings = append(r.findings, networkModeFindings(proj)...)
 	r.findings = append(r.findings, check.EngineChosenFindings(engineChosenBindings(proj), in.EngineAPI)...)
 	r.findings = append(r.findings, notes...)
+	in.Containers = append(in.Containers, swarmPorts(view.swarm)...)
 	// One plan, made by the code --fix runs: the report's next step is
 	// the move --fix would write.
 	r.moves = r.planMoves(check.NewPicker(&in, r.probe))
@@ -131,6 +141,8 @@ type hostView struct {
 	containers []engine.Container
 	rootless   *bool // the engine's mode, when it said
 	engineAPI  string
+	engineName string        // "Docker" or "Podman", when one answered
+	swarm      *engine.Swarm // the engine's swarm, nil outside one
 	// ipv4Only: the engine runs without its userland proxy and binds no
 	// IPv6 host address.
 	ipv4Only bool
@@ -150,13 +162,15 @@ func gatherHost(ctx context.Context, o options, sio stdio) hostView {
 	inContainer := func(detail string) {
 		v.notes = append(v.notes, check.Finding{Kind: check.KindInContainer, Severity: check.Warning, Binding: -1, Other: -1, Detail: detail})
 	}
-	var in check.Input
-	ep, remote, unreachable, err := askEngine(ctx, o, sio, &in)
+	ep, ev, remote, unreachable, err := askEngine(ctx, o, sio)
 	if err != nil {
 		v.err = err
 		return v
 	}
-	v.containers, v.rootless, v.engineAPI = in.Containers, in.Rootless, in.EngineAPI
+	if ev != nil {
+		v.containers, v.rootless, v.engineAPI = append([]engine.Container{}, ev.Containers...), ev.Rootless, ev.APIVersion
+		v.engineName, v.swarm = ev.Engine, ev.Swarm
+	}
 	if unreachable != nil {
 		v.notes = append(v.notes, *unreachable)
 	}
@@ -180,7 +194,7 @@ func gatherHost(ctx context.Context, o options, sio stdio) hostView {
 	case inside && v.containers != nil && ns.Same:
 		// Docker-in-Docker, a devcontainer, a CI job's own dockerd: the
 		// engine binds in this very namespace, so this table is its host's.
-		v.checked = "this host and its Docker engine"
+		v.checked = "this host and its " + v.engineName + " engine"
 		v.listSockets, v.local = true, true
 		return v
 	case inside && v.containers != nil:
@@ -196,7 +210,7 @@ func gatherHost(ctx context.Context, o options, sio stdio) hostView {
 		v.checked = "this container's sockets"
 		inContainer(fmt.Sprintf("running inside a container (%s) with no engine to ask: only this container's own sockets were checked, which are the host's only with --network host", why))
 	case v.containers != nil:
-		v.checked = "this host and its Docker engine"
+		v.checked = "this host and its " + v.engineName + " engine"
 	}
 	v.local = !inside
 	return v
@@ -254,14 +268,45 @@ func portRanges(bindings []check.Binding) []sockets.PortRange {
 	return rs
 }
 
-// askEngine lists the Docker engine's containers into in.Containers, the
-// way the docker CLI finds its engine. It reports the endpoint, whether it
-// is remote (its ports are on another machine), and a warning when no
-// engine answered in auto mode; in required mode that is an error.
-func askEngine(ctx context.Context, o options, sio stdio, in *check.Input) (engine.Endpoint, bool, *check.Finding, error) {
+// askEngine asks the engine the docker CLI would talk to (or, when none
+// is configured and the Docker socket does not answer, a Podman socket)
+// what it holds. It reports the endpoint that answered, what it said (nil
+// when none did), whether it is remote (its ports are on another
+// machine), and a warning when no engine answered in auto mode; in
+// required mode that is an error.
+func askEngine(ctx context.Context, o options, sio stdio) (engine.Endpoint, *engine.View, bool, *check.Finding, error) {
 	if o.engine == "off" {
-		return engine.Endpoint{}, false, nil, nil
+		return engine.Endpoint{}, nil, false, nil, nil
 	}
+	ep, err := resolveEngine(sio)
+	if err == nil {
+		for _, try := range append([]engine.Endpoint{ep}, ep.Fallbacks...) {
+			v, aerr := engine.Ask(ctx, try, o.engineTimeout)
+			if aerr == nil {
+				return try, &v, try.Remote, nil, nil
+			}
+			if try.Host == ep.Host {
+				err = aerr // the first engine's problem is the one to report
+			}
+			if !errors.Is(aerr, engine.ErrNoEngine) {
+				err = aerr
+				break
+			}
+		}
+	}
+	if o.engine == "required" || o.stack != "" {
+		flag := "--engine=required"
+		if o.stack != "" {
+			flag = "--stack"
+		}
+		return ep, nil, false, nil, fmt.Errorf("%s: %s", flag, engineProblem(ep, err))
+	}
+	return ep, nil, ep.Remote, &check.Finding{Kind: check.KindEngineUnreachable, Severity: check.Warning, Binding: -1, Other: -1,
+		Detail: engineProblem(ep, err) + "; ports held by containers were not checked (--engine=off hides this)"}, nil
+}
+
+// resolveEngine finds the engine endpoint from the run's environment.
+func resolveEngine(sio stdio) (engine.Endpoint, error) {
 	env := engine.Env{GOOS: runtime.GOOS, Vars: map[string]string{}, HomeDir: getenv(sio.environ, "HOME")}
 	for _, kv := range sio.environ {
 		if k, v, ok := strings.Cut(kv, "="); ok {
@@ -271,22 +316,7 @@ func askEngine(ctx context.Context, o options, sio stdio, in *check.Input) (engi
 	if env.HomeDir == "" {
 		env.HomeDir = getenv(sio.environ, "USERPROFILE")
 	}
-	ep, err := engine.Resolve(env)
-	if err == nil {
-		var v engine.View
-		v, err = engine.Ask(ctx, ep, o.engineTimeout)
-		if err == nil {
-			in.Containers = append([]engine.Container{}, v.Containers...)
-			in.Rootless = v.Rootless
-			in.EngineAPI = v.APIVersion
-			return ep, ep.Remote, nil, nil
-		}
-	}
-	if o.engine == "required" {
-		return ep, false, nil, fmt.Errorf("--engine=required: %s", engineProblem(ep, err))
-	}
-	return ep, ep.Remote, &check.Finding{Kind: check.KindEngineUnreachable, Severity: check.Warning, Binding: -1, Other: -1,
-		Detail: engineProblem(ep, err) + "; ports held by containers were not checked (--engine=off hides this)"}, nil
+	return engine.Resolve(env)
 }
 
 // engineProblem says in a few words why no engine answered, for the one

@@ -160,6 +160,9 @@ func containerText(c *engine.Container) string {
 	if c.Service != "" {
 		parts = append(parts, fmt.Sprintf("service %q", c.Service))
 	}
+	if c.SwarmService != "" {
+		parts = append(parts, "task of swarm service "+c.SwarmService)
+	}
 	if c.Image != "" {
 		parts = append(parts, "image "+c.Image)
 	}
@@ -180,6 +183,9 @@ func containerPortText(p engine.Port) string {
 }
 
 func holderText(h check.Holder) string {
+	if h.SwarmService != nil {
+		return serviceText(h.SwarmService, h.ServicePort)
+	}
 	if !h.HasSocket() {
 		return "container " + strings.TrimPrefix(containerText(h.Container), "container ") + " publishes " + containerPortText(h.ContainerPort)
 	}
@@ -298,11 +304,26 @@ func (r *report) message(f check.Finding) string {
 	case check.KindOwn:
 		var names []string
 		for _, h := range f.Holders {
+			if h.SwarmService != nil {
+				names = append(names, h.SwarmService.Name)
+				continue
+			}
 			names = append(names, h.Container.Name)
+		}
+		if f.Holders[0].SwarmService != nil {
+			return fmt.Sprintf("%s, held by this stack's own service %s: deploy updates it", lead, strings.Join(slices.Compact(names), ", "))
 		}
 		return fmt.Sprintf("%s, held by this project's own running %s: up recreates it", lead, strings.Join(slices.Compact(names), ", "))
 	case check.KindShadowed:
 		h := f.Holders[0]
+		if h.SwarmService != nil || r.opts.stack != "" {
+			// the swarm's routing mesh, not a more specific address
+			var parts []string
+			for _, h := range f.Holders {
+				parts = append(parts, holderText(h))
+			}
+			return lead + ", but " + strings.Join(parts, "; and ") + ": " + f.Detail
+		}
 		who := ownerText(h)
 		if h.Socket.Addr.Unmap().IsUnspecified() {
 			return fmt.Sprintf("%s, and %s: both will start, and connections to %s reach the container while every other address of port %d reaches %s",
@@ -348,6 +369,14 @@ func (r *report) nextStep(f check.Finding) string {
 		steps = append(steps, step)
 	}
 	for _, h := range f.Holders {
+		if s := h.SwarmService; s != nil {
+			if s.Stack != "" {
+				steps = append(steps, "remove it: docker stack rm "+s.Stack)
+			} else {
+				steps = append(steps, "remove it: docker service rm "+s.Name)
+			}
+			break
+		}
 		if c := h.Container; c != nil {
 			if c.Project != "" && c.Service != "" {
 				steps = append(steps, fmt.Sprintf("stop it: docker compose -p %s stop %s", c.Project, c.Service))

@@ -1,3 +1,8 @@
+//go:build !windows
+
+// Windows has no peak RSS in its process usage: these benchmarks are
+// for the other systems.
+
 package main
 
 import (
@@ -13,9 +18,26 @@ import (
 	"github.com/compose-preflight/compose-preflight/compose"
 )
 
-// composeBinary is the docker compose the lead builds for this machine;
-// BenchmarkServices compares with it when it is there.
-const composeBinary = "/opt/cpf-engines/bin/docker-compose"
+// composePlugin is the docker compose CLI plugin where the docker CLI
+// looks for it (.ci/engines install puts it in ~/.docker/cli-plugins);
+// BenchmarkServices compares with it when there is one, run directly.
+func composePlugin() (string, bool) {
+	var dirs []string
+	if d := os.Getenv("DOCKER_CONFIG"); d != "" {
+		dirs = append(dirs, filepath.Join(d, "cli-plugins"))
+	}
+	if home, err := os.UserHomeDir(); err == nil {
+		dirs = append(dirs, filepath.Join(home, ".docker", "cli-plugins"))
+	}
+	dirs = append(dirs, "/usr/local/lib/docker/cli-plugins", "/usr/libexec/docker/cli-plugins", "/usr/lib/docker/cli-plugins")
+	for _, d := range dirs {
+		p := filepath.Join(d, "docker-compose")
+		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() {
+			return p, true
+		}
+	}
+	return "", false
+}
 
 // buildBinary builds compose-preflight once for a benchmark.
 func buildBinary(b *testing.B) string {
@@ -87,13 +109,12 @@ func BenchmarkPublished(b *testing.B) {
 
 // BenchmarkServices is a whole compose-preflight process on a project of
 // 10, 100 and 1,000 services with one published port each, against
-// `docker compose config -q` on the same project (when composeBinary is
-// there), alternately, each started fresh; the metrics are the medians of
+// `docker compose config -q` on the same project (when the compose
+// plugin is there), alternately, each started fresh; the metrics are the medians of
 // each one's wall time and of the per-iteration ratio.
 func BenchmarkServices(b *testing.B) {
 	bin := buildBinary(b)
-	_, err := os.Stat(composeBinary)
-	haveCompose := err == nil
+	composeBinary, haveCompose := composePlugin()
 	for _, n := range []int{10, 100, 1000} {
 		b.Run(fmt.Sprint(n), func(b *testing.B) {
 			dir := b.TempDir()

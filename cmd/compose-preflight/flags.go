@@ -60,7 +60,7 @@ func checkFlags() []cli.Flag {
 // getenv reads key from environ (the last definition wins, as in the
 // process environment).
 func getenv(environ []string, key string) string {
-	v, _ := lookupEnv(environ, key)
+	v, _ := compose.LookupEnv(environ, key)
 	return v
 }
 
@@ -105,16 +105,7 @@ func optionsFrom(c *cli.Context, sio stdio) (options, error) {
 		o.static = true
 		o.staticReason = "CI=true: checking the files only, since this host is not where the project runs (--host checks it anyway)"
 	}
-	_, noColor := lookupEnv(sio.environ, "NO_COLOR")
+	_, noColor := compose.LookupEnv(sio.environ, "NO_COLOR")
 	o.color = sio.terminal && !noColor && o.format == "text"
 	return o, nil
-}
-
-func lookupEnv(environ []string, key string) (string, bool) {
-	for i := len(environ) - 1; i >= 0; i-- {
-		if k, v, ok := strings.Cut(environ[i], "="); ok && k == key {
-			return v, true
-		}
-	}
-	return "", false
 }

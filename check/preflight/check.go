@@ -1,4 +1,4 @@
-package main
+package preflight
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/compose-preflight/compose-preflight/check"
 	"github.com/compose-preflight/compose-preflight/check/engine"
@@ -21,63 +22,177 @@ import (
 	"github.com/compose-preflight/compose-preflight/compose/rewrite"
 )
 
-// preflight runs one check and writes its report; it returns the exit code.
-// Load errors are returned as exit code 2 with their one-line message.
-func preflight(ctx context.Context, o options, sio stdio) (int, error) {
-	if o.static && o.staticReason != "" {
-		fmt.Fprintln(sio.stderr, "compose-preflight:", o.staticReason)
+// Options are what one check is asked to do. The zero value (apart from
+// Load) checks the project against this host and, when one answers, its
+// Docker engine.
+type Options struct {
+	// Load says which project to check, as docker compose's own flags and
+	// environment would (-f, -p, --project-directory, --env-file,
+	// --profile, COMPOSE_*). Load.Environ is also where the engine is
+	// looked for (DOCKER_HOST, DOCKER_CONTEXT, HOME).
+	Load compose.Options
+	// Static checks only what the files say: no host sockets and no
+	// engine, for CI, where the host is not the one the project runs on.
+	Static bool
+	// Engine is "auto" (ask the Docker engine, warn when none answers),
+	// "off", or "required" (an engine that does not answer is an error).
+	// "" means auto.
+	Engine string
+	// EngineTimeout bounds the engine call; 0 means engine.DefaultTimeout.
+	EngineTimeout time.Duration
+	// Root is the file system root where the markers of a container are
+	// looked for; "" means "/". Tests that run in their own network
+	// namespace point it elsewhere, as that namespace would look like a
+	// container.
+	Root string
+	// ForFix says the result is to be fixed (Result.Fix, written or dry
+	// run): a compose file read from standard input is refused, since a
+	// fix reloads the project, and the next steps do not repeat what a
+	// fix says itself.
+	ForFix bool
+	// Lock holds the project's fix lock (rewrite.Lock) until
+	// Result.Close, and loads the project again once it is held: what a
+	// written fix edits must be read under the lock, which is keyed by the
+	// project directory known only once the project is loaded.
+	Lock bool
+	// AllowOutside lets Fix write compose and env files outside the
+	// project directory (links, includes from parent folders).
+	AllowOutside bool
+}
+
+func (o Options) root() string {
+	if o.Root == "" {
+		return "/"
+	}
+	return o.Root
+}
+
+// Result is one check of a project: what it publishes, what holds those
+// ports, the findings, and the moves a fix would make.
+type Result struct {
+	// Project is the loaded project, with every binding's sources.
+	Project *compose.Project
+	// Input is what the findings were computed from: the bindings as
+	// plain check values (Input.Bindings[i] is Project.Bindings[i]), the
+	// host's sockets (nil when this host was not checked), the engine's
+	// containers.
+	Input *check.Input
+	// Findings are the conflicts and warnings, errors first within each
+	// binding; run-level notes (no engine, inside a container) last.
+	Findings []check.Finding
+	// Checked says what the bindings were checked against, such as
+	// "this host and its Docker engine" or "the files only".
+	Checked string
+
+	opts  Options
+	moves []*Move         // what a fix would do, planned once
+	next  map[int]*Move   // binding index -> the move that shifts it
+	probe check.ProbeFunc // confirms picks; nil when this host is not checked
+	lines map[string][]string
+	// unlock releases the fix lock (Options.Lock).
+	unlock func()
+}
+
+// FixError is an error of a fix (or of taking its lock): the project
+// loaded and was checked, but the moves could not be written, and no
+// file is left changed. Any other error of Check or Fix is about the
+// input: the project does not load, or a file given is not valid.
+type FixError struct{ Err error }
+
+func (e *FixError) Error() string { return e.Err.Error() }
+func (e *FixError) Unwrap() error { return e.Err }
+
+// Close releases the fix lock held since Check (Options.Lock).
+func (r *Result) Close() {
+	if r.unlock != nil {
+		r.unlock()
+		r.unlock = nil
+	}
+}
+
+// Moves are the moves a fix makes, in the order of their findings: the
+// same plan that each finding's next step names and that Fix writes.
+func (r *Result) Moves() []*Move { return r.moves }
+
+// Next is the move that shifts binding i, when a fix would move it.
+func (r *Result) Next(i int) (*Move, bool) {
+	m, ok := r.next[i]
+	return m, ok
+}
+
+// Check loads the project and checks every port it publishes against
+// this host's sockets and its engine's containers (neither with
+// Options.Static), and plans the moves a fix would make. A load error is
+// returned as it is: one line naming the file and line.
+func Check(ctx context.Context, o Options) (*Result, error) {
+	if o.Engine == "" {
+		o.Engine = "auto"
+	}
+	if o.EngineTimeout <= 0 {
+		o.EngineTimeout = engine.DefaultTimeout
 	}
 	gathered := make(chan hostView, 1) // buffered: a failed load leaves it unread
-	go func() { gathered <- gatherHost(ctx, o, sio) }()
-	proj, err := compose.Load(ctx, o.load)
+	go func() { gathered <- gatherHost(ctx, o) }()
+	proj, err := compose.Load(ctx, o.Load)
 	if err != nil {
-		return exitUsage, loadError(err)
+		return nil, err
 	}
-	if (o.fix || o.dryRun) && slices.Contains(proj.ComposeFiles, "-") {
+	if o.ForFix && slices.Contains(proj.ComposeFiles, "-") {
 		// -f - or a - in COMPOSE_FILE (shell or .env); and --fix loads
 		// twice (again under its lock): standard input is gone by then
-		return exitUsage, usageError("--fix edits the files that define each port, and a compose file read from standard input (-f -) is none: save it to a file first")
+		return nil, errors.New("--fix edits the files that define each port, and a compose file read from standard input (-f -) is none: save it to a file first")
 	}
-	if o.fix && !o.dryRun {
+	r := &Result{opts: o}
+	if o.Lock {
 		// The lock is keyed by the project directory, known only once the
 		// project is loaded; what --fix edits must be read under the lock,
 		// so the project is loaded again once it is held.
 		unlock, err := rewrite.Lock(proj.WorkingDir)
 		if err != nil {
-			return exitConflict, &exitError{code: exitConflict, err: err}
+			return nil, &FixError{Err: err}
 		}
-		defer unlock()
-		if proj, err = compose.Load(ctx, o.load); err != nil {
-			return exitUsage, loadError(err)
+		r.unlock = unlock
+		if proj, err = compose.Load(ctx, o.Load); err != nil {
+			r.Close()
+			return nil, err
 		}
 	}
+	if err := r.check(ctx, proj, gathered); err != nil {
+		r.Close()
+		return nil, err
+	}
+	return r, nil
+}
+
+// check finds the conflicts of the loaded project and plans their moves.
+func (r *Result) check(ctx context.Context, proj *compose.Project, gathered chan hostView) error {
 	bindings, err := checkBindings(proj)
 	if err != nil {
-		return exitUsage, loadError(err)
+		return err
 	}
 	host, err := check.ReadHost("/proc")
 	if err != nil {
-		return exitUsage, loadError(fmt.Errorf("reading the host's port ranges: %w", err))
+		return fmt.Errorf("reading the host's port ranges: %w", err)
 	}
 	view := <-gathered
 	if view.err != nil {
-		return exitUsage, loadError(view.err)
+		return view.err
 	}
 	if view.listSockets {
 		if view.sockets, err = listSockets(ctx, bindings); err != nil {
-			return exitUsage, loadError(err)
+			return err
 		}
 	}
 	in := check.Input{Bindings: bindings, Host: host, Project: proj.Name, Sockets: view.sockets, Containers: view.containers, Rootless: view.rootless, EngineAPI: view.engineAPI, IPv4Only: view.ipv4Only}
-	r := &report{proj: proj, opts: o, in: &in, checked: view.checked}
+	r.Project, r.Input, r.Checked = proj, &in, view.checked
 	notes := view.notes
-	r.findings = check.Find(in)
+	r.Findings = check.Find(in)
 	if in.Sockets != nil {
-		if r.findings, err = probeUnexplained(ctx, &in, r.findings); err != nil {
-			return exitUsage, loadError(err)
+		if r.Findings, err = probeUnexplained(ctx, &in, r.Findings); err != nil {
+			return err
 		}
 		if view.local {
-			r.findings = append(r.findings, hostIPFindings(&in)...)
+			r.Findings = append(r.Findings, hostIPFindings(&in)...)
 		}
 		// Picks are confirmed by a bind probe only when this host is the
 		// one checked (not --static, a remote engine, or in a container).
@@ -85,37 +200,25 @@ func preflight(ctx context.Context, o options, sio stdio) (int, error) {
 			return sockets.Probe(proto, addr, port).Status == sockets.Free
 		}
 	}
-	if err := attachOwners(ctx, r.findings); err != nil {
-		return exitUsage, loadError(err)
+	if err := attachOwners(ctx, r.Findings); err != nil {
+		return err
 	}
 	if in.Sockets != nil {
-		if r.findings, err = settleHolders(ctx, r.findings); err != nil {
-			return exitUsage, loadError(err)
+		if r.Findings, err = settleHolders(ctx, r.Findings); err != nil {
+			return err
 		}
 	}
-	r.findings = check.Attribute(r.findings, &in)
-	r.findings = check.Merge(r.findings, &in)
-	r.findings = append(r.findings, networkModeFindings(proj)...)
-	r.findings = append(r.findings, check.EngineChosenFindings(engineChosenBindings(proj), in.EngineAPI)...)
-	r.findings = append(r.findings, notes...)
+	r.Findings = check.Attribute(r.Findings, &in)
+	r.Findings = check.Merge(r.Findings, &in)
+	r.Findings = append(r.Findings, networkModeFindings(proj)...)
+	r.Findings = append(r.Findings, check.EngineChosenFindings(engineChosenBindings(proj), in.EngineAPI)...)
+	r.Findings = append(r.Findings, notes...)
 	// One plan, made by the code --fix runs: the report's next step is
 	// the move --fix would write.
 	r.moves = r.planMoves(check.NewPicker(&in, r.probe))
 	r.next = nextMoves(r.moves)
-	if o.fix || o.dryRun {
-		if o.override != "" {
-			return r.runOverride(ctx, sio.stdout, o.override, o.dryRun)
-		}
-		return r.runFix(ctx, sio.stdout, o.dryRun)
-	}
-	if err := r.write(sio.stdout); err != nil {
-		return exitUsage, loadError(err)
-	}
-	return r.exitCode(), nil
+	return nil
 }
-
-// loadError is an error that ends the run with exit code 2.
-func loadError(err error) error { return &exitError{code: exitUsage, err: err} }
 
 // hostView is what the host and its engine hold, and what was checked.
 type hostView struct {
@@ -141,9 +244,9 @@ type hostView struct {
 // checked. It needs no project, so it runs while the project loads (most
 // of a run). The sockets wait for the project: asked for its ports only,
 // the kernel answers with a few sockets instead of every one on the host.
-func gatherHost(ctx context.Context, o options, sio stdio) hostView {
+func gatherHost(ctx context.Context, o Options) hostView {
 	v := hostView{checked: "this host"}
-	if o.static {
+	if o.Static {
 		v.checked = "the files only"
 		return v
 	}
@@ -151,7 +254,7 @@ func gatherHost(ctx context.Context, o options, sio stdio) hostView {
 		v.notes = append(v.notes, check.Finding{Kind: check.KindInContainer, Severity: check.Warning, Binding: -1, Other: -1, Detail: detail})
 	}
 	var in check.Input
-	ep, remote, unreachable, err := askEngine(ctx, o, sio, &in)
+	ep, remote, unreachable, err := askEngine(ctx, o, &in)
 	if err != nil {
 		v.err = err
 		return v
@@ -160,7 +263,7 @@ func gatherHost(ctx context.Context, o options, sio stdio) hostView {
 	if unreachable != nil {
 		v.notes = append(v.notes, *unreachable)
 	}
-	inside, why := engine.InContainer(sio.root)
+	inside, why := engine.InContainer(o.root())
 	var ns engine.Namespace
 	if v.containers != nil && !remote {
 		// The engine's process, when this host can see it: whether it
@@ -258,23 +361,23 @@ func portRanges(bindings []check.Binding) []sockets.PortRange {
 // way the docker CLI finds its engine. It reports the endpoint, whether it
 // is remote (its ports are on another machine), and a warning when no
 // engine answered in auto mode; in required mode that is an error.
-func askEngine(ctx context.Context, o options, sio stdio, in *check.Input) (engine.Endpoint, bool, *check.Finding, error) {
-	if o.engine == "off" {
+func askEngine(ctx context.Context, o Options, in *check.Input) (engine.Endpoint, bool, *check.Finding, error) {
+	if o.Engine == "off" {
 		return engine.Endpoint{}, false, nil, nil
 	}
-	env := engine.Env{GOOS: runtime.GOOS, Vars: map[string]string{}, HomeDir: getenv(sio.environ, "HOME")}
-	for _, kv := range sio.environ {
+	env := engine.Env{GOOS: runtime.GOOS, Vars: map[string]string{}, HomeDir: getenv(o.Load.Environ, "HOME")}
+	for _, kv := range o.Load.Environ {
 		if k, v, ok := strings.Cut(kv, "="); ok {
 			env.Vars[k] = v
 		}
 	}
 	if env.HomeDir == "" {
-		env.HomeDir = getenv(sio.environ, "USERPROFILE")
+		env.HomeDir = getenv(o.Load.Environ, "USERPROFILE")
 	}
 	ep, err := engine.Resolve(env)
 	if err == nil {
 		var v engine.View
-		v, err = engine.Ask(ctx, ep, o.engineTimeout)
+		v, err = engine.Ask(ctx, ep, o.EngineTimeout)
 		if err == nil {
 			in.Containers = append([]engine.Container{}, v.Containers...)
 			in.Rootless = v.Rootless
@@ -282,7 +385,7 @@ func askEngine(ctx context.Context, o options, sio stdio, in *check.Input) (engi
 			return ep, ep.Remote, nil, nil
 		}
 	}
-	if o.engine == "required" {
+	if o.Engine == "required" {
 		return ep, false, nil, fmt.Errorf("--engine=required: %s", engineProblem(ep, err))
 	}
 	return ep, ep.Remote, &check.Finding{Kind: check.KindEngineUnreachable, Severity: check.Warning, Binding: -1, Other: -1,
@@ -580,12 +683,19 @@ func settleHolders(ctx context.Context, fs []check.Finding) ([]check.Finding, er
 
 // nextMoves maps each binding a planned move shifts to that move, for
 // the report's next step (a move with no free port says why).
-func nextMoves(moves []*move) map[int]*move {
-	next := make(map[int]*move)
+func nextMoves(moves []*Move) map[int]*Move {
+	next := make(map[int]*Move)
 	for _, m := range moves {
 		for _, i := range m.bindings {
 			next[i] = m
 		}
 	}
 	return next
+}
+
+// getenv reads key from environ (the last definition wins, as in the
+// process environment).
+func getenv(environ []string, key string) string {
+	v, _ := compose.LookupEnv(environ, key)
+	return v
 }

@@ -10,7 +10,6 @@ import (
 	"runtime"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -500,18 +499,7 @@ func checkBindings(p *compose.Project) ([]check.Binding, error) {
 			}
 			cb.HostIP = ip
 		}
-		lo, hi, isRange := strings.Cut(b.Published, "-")
-		first, err := strconv.ParseUint(lo, 10, 16)
-		if err != nil {
-			return nil, fmt.Errorf("%s: service %q: published port %q is not a port", where(b), b.Service, b.Published)
-		}
-		last := first
-		if isRange {
-			if last, err = strconv.ParseUint(hi, 10, 16); err != nil || last < first {
-				return nil, fmt.Errorf("%s: service %q: published range %q is not a port range", where(b), b.Service, b.Published)
-			}
-		}
-		cb.Published, cb.Last = uint16(first), uint16(last)
+		cb.Published, cb.Last = b.First, b.Last // parsed and validated by compose
 		if len(b.Sources) > 0 {
 			// the bindings of one ports entry (an expanded range) share it
 			k := sourceKey(b)

@@ -14,6 +14,7 @@ import (
 	"github.com/compose-spec/compose-go/v2/types"
 	yaml "go.yaml.in/yaml/v4"
 
+	"github.com/compose-preflight/compose-preflight/compose"
 	"github.com/compose-preflight/compose-preflight/compose/rewrite"
 )
 
@@ -115,7 +116,7 @@ func (r *Result) overridePorts(moved []*Move) map[string][]types.ServicePortConf
 			ports := lists[b.Service]
 			for j, pc := range ports {
 				if pc.HostIP == b.HostIP && pc.Published == b.Published && pc.Target == b.Target && pc.Protocol == b.Protocol {
-					ports[j].Published = shiftPorts(pc.Published, shift)
+					ports[j].Published = shiftPorts(b, shift)
 				}
 			}
 		}
@@ -123,15 +124,13 @@ func (r *Result) overridePorts(moved []*Move) map[string][]types.ServicePortConf
 	return lists
 }
 
-// shiftPorts moves "8080" or "9000-9005" by shift.
-func shiftPorts(p string, shift int) string {
-	lo, hi, isRange := strings.Cut(p, "-")
-	l, _ := strconv.Atoi(lo)
-	if !isRange {
-		return strconv.Itoa(l + shift)
+// shiftPorts is the published text of b moved by shift: "8080" or
+// "9000-9005", from the numbers compose read.
+func shiftPorts(b compose.Binding, shift int) string {
+	if b.First == b.Last && !strings.Contains(b.Published, "-") {
+		return strconv.Itoa(int(b.First) + shift)
 	}
-	h, _ := strconv.Atoi(hi)
-	return fmt.Sprintf("%d-%d", l+shift, h+shift)
+	return fmt.Sprintf("%d-%d", int(b.First)+shift, int(b.Last)+shift)
 }
 
 // portNode renders one port in long syntax, with only what is set.

@@ -54,9 +54,6 @@ type Options struct {
 	// written fix edits must be read under the lock, which is keyed by the
 	// project directory known only once the project is loaded.
 	Lock bool
-	// AllowOutside lets Fix write compose and env files outside the
-	// project directory (links, includes from parent folders).
-	AllowOutside bool
 }
 
 func (o Options) root() string {
@@ -84,6 +81,7 @@ type Result struct {
 	Checked string
 
 	opts  Options
+	fix   FixOptions      // of the fix under way
 	moves []*Move         // what a fix would do, planned once
 	next  map[int]*Move   // binding index -> the move that shifts it
 	probe check.ProbeFunc // confirms picks; nil when this host is not checked
@@ -126,6 +124,9 @@ func (r *Result) Next(i int) (*Move, bool) {
 func Check(ctx context.Context, o Options) (*Result, error) {
 	if o.Engine == "" {
 		o.Engine = "auto"
+	}
+	if !slices.Contains([]string{"auto", "off", "required"}, o.Engine) {
+		return nil, fmt.Errorf("engine mode %q: want auto, off or required", o.Engine)
 	}
 	if o.EngineTimeout <= 0 {
 		o.EngineTimeout = engine.DefaultTimeout

@@ -424,7 +424,7 @@ func (r *Result) guardWrites(paths []string, exists map[string]bool) error {
 // insideProject refuses path when it resolves (through links) outside the
 // project directory, unless --allow-outside.
 func (r *Result) insideProject(path string, exists bool) error {
-	if r.opts.AllowOutside {
+	if r.fix.AllowOutside {
 		return nil
 	}
 	root, err := filepath.EvalSymlinks(r.Project.WorkingDir)
@@ -520,6 +520,10 @@ type FixOptions struct {
 	// that are read-only, vendored or shared. A relative path is from
 	// the working directory (Options.Load.WorkingDir).
 	Override string
+	// AllowOutside lets the fix write compose and env files outside the
+	// project directory (links, includes from parent folders), which it
+	// refuses otherwise.
+	AllowOutside bool
 }
 
 // Fix moves every conflict a fix resolves (in-use, shadowed, duplicate,
@@ -534,6 +538,7 @@ type FixOptions struct {
 // Fixed is returned alongside an error once the moves were planned, so
 // that a caller can still say which findings the fix left.
 func (r *Result) Fix(ctx context.Context, o FixOptions) (*Fixed, error) {
+	r.fix = o
 	if o.Override != "" {
 		return r.fixOverride(ctx, o.Override, o.DryRun)
 	}

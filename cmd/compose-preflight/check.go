@@ -43,7 +43,6 @@ func checkProject(ctx context.Context, o options, sio stdio) (*preflight.Result,
 		Root:          sio.root,
 		ForFix:        o.fix || o.dryRun,
 		Lock:          o.fix && !o.dryRun,
-		AllowOutside:  o.allowOutside,
 	})
 	if err != nil {
 		return nil, withExitCode(err)
@@ -75,7 +74,7 @@ func loadError(err error) error { return &exitError{code: exitUsage, err: err} }
 // --override) and reports what it did. With --dry-run it prints the diff
 // and writes nothing.
 func (r *report) runFix(ctx context.Context, w io.Writer) (int, error) {
-	fx, err := r.Fix(ctx, preflight.FixOptions{DryRun: r.opts.dryRun, Override: r.opts.override})
+	fx, err := r.Fix(ctx, preflight.FixOptions{DryRun: r.opts.dryRun, Override: r.opts.override, AllowOutside: r.opts.allowOutside})
 	if fx != nil && (err == nil || r.opts.override != "") {
 		// the conflicts a fix leaves, as a check would report them
 		for _, f := range r.Findings {

@@ -64,7 +64,8 @@ func (o Options) root() string {
 }
 
 // Result is one check of a project: what it publishes, what holds those
-// ports, the findings, and the moves a fix would make.
+// ports, the findings, and the moves a fix would make. It is not safe for
+// concurrent use (it caches the files it quotes, and Fix edits its plan).
 type Result struct {
 	// Project is the loaded project, with every binding's sources.
 	Project *compose.Project
@@ -92,7 +93,8 @@ type Result struct {
 
 // FixError is an error of a fix (or of taking its lock): the project
 // loaded and was checked, but the moves could not be written, and no
-// file is left changed. Any other error of Check or Fix is about the
+// file is left changed (unless the error says that putting the files
+// back failed too). Any other error of Check or Fix is about the
 // input: the project does not load, or a file given is not valid.
 type FixError struct{ Err error }
 

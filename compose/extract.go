@@ -20,7 +20,10 @@ type Binding struct {
 	// Published is one port ("8080") or a host range ("9000-9005") meaning
 	// the engine binds any one free port in it (one per replica).
 	Published string
-	Target    uint32
+	// First and Last are Published as numbers, parsed once here: First ==
+	// Last for one port.
+	First, Last uint16
+	Target      uint32
 	// Protocol is "tcp", "udp" or "sctp".
 	Protocol string
 	// Replicas is the service's scale (scale or deploy.replicas, default 1):
@@ -176,7 +179,8 @@ func (l *loader) extract(tp *types.Project) (*Project, error) {
 				b.Sources = b.Sources[nth[key] : nth[key]+1]
 				nth[key]++
 			}
-			if !validPublished(pc.Published) {
+			var ok bool
+			if b.First, b.Last, ok = parsePublished(pc.Published); !ok {
 				// compose-go lets a long-syntax published value through
 				// unchecked; the engine would refuse it
 				le := &LoadError{Msg: fmt.Sprintf("invalid port %q: a published port must be a number from 1 to 65535 or a range of them", pc.Published)}
@@ -191,16 +195,21 @@ func (l *loader) extract(tp *types.Project) (*Project, error) {
 	return p, nil
 }
 
-// validPublished reports whether a fixed published value is a port or a
-// port range the engine accepts.
-func validPublished(v string) bool {
+// parsePublished reads a fixed published value, a port ("8080") or a
+// port range ("9000-9005"), and reports whether the engine accepts it:
+// digits only, from 1 to 65535, the range not reversed. It is the one
+// place the published text is read as numbers.
+func parsePublished(v string) (first, last uint16, ok bool) {
 	lo, hi, isRange := strings.Cut(v, "-")
 	if !isRange {
 		hi = lo
 	}
-	l, err1 := strconv.Atoi(lo)
-	h, err2 := strconv.Atoi(hi)
-	return err1 == nil && err2 == nil && l >= 1 && h <= 65535 && l <= h
+	l, err1 := strconv.ParseUint(lo, 10, 16)
+	h, err2 := strconv.ParseUint(hi, 10, 16)
+	if err1 != nil || err2 != nil || l < 1 || l > h {
+		return 0, 0, false
+	}
+	return uint16(l), uint16(h), true
 }
 
 // fixed reports whether a published value names a host port: "" and "0"

@@ -61,13 +61,6 @@ func checkFlags() []cli.Flag {
 	}
 }
 
-// getenv reads key from environ (the last definition wins, as in the
-// process environment).
-func getenv(environ []string, key string) string {
-	v, _ := lookupEnv(environ, key)
-	return v
-}
-
 func optionsFrom(c *cli.Context, sio stdio) (options, error) {
 	o := options{
 		load: compose.Options{
@@ -109,20 +102,18 @@ func optionsFrom(c *cli.Context, sio stdio) (options, error) {
 	if o.static && c.Bool("host") {
 		return o, usageError("--static and --host contradict each other")
 	}
-	if !o.static && !c.Bool("host") && getenv(sio.environ, "CI") == "true" {
+	if !o.static && !c.Bool("host") && isCI(sio.environ) {
 		o.static = true
 		o.staticReason = "CI=true: checking the files only, since this host is not where the project runs (--host checks it anyway)"
 	}
-	_, noColor := lookupEnv(sio.environ, "NO_COLOR")
+	_, noColor := compose.LookupEnv(sio.environ, "NO_COLOR")
 	o.color = sio.terminal && !noColor && o.format == "text"
 	return o, nil
 }
 
-func lookupEnv(environ []string, key string) (string, bool) {
-	for i := len(environ) - 1; i >= 0; i-- {
-		if k, v, ok := strings.Cut(environ[i], "="); ok && k == key {
-			return v, true
-		}
-	}
-	return "", false
+// isCI reports whether the run is a CI job's (CI=true, as GitHub Actions,
+// GitLab CI and most others set it).
+func isCI(environ []string) bool {
+	v, _ := compose.LookupEnv(environ, "CI")
+	return v == "true"
 }

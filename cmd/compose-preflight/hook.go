@@ -177,7 +177,7 @@ func hookRun(c *cli.Context, sio stdio) (int, error) {
 		if err := st.Add(c.Context, discover.Reads(st.Root, files)); err != nil {
 			return exitUsage, loadError(err)
 		}
-		n, err := preflight(c.Context, opts, staged)
+		n, err := runCheck(c.Context, opts, staged)
 		return n, relativeError(err, st.Root)
 	}
 

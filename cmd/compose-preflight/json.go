@@ -1,12 +1,9 @@
 package main
 
 import (
-	"fmt"
-	"os"
-
 	"github.com/compose-preflight/compose-preflight/check"
+	"github.com/compose-preflight/compose-preflight/check/preflight"
 	"github.com/compose-preflight/compose-preflight/compose"
-	"github.com/compose-preflight/compose-preflight/compose/rewrite"
 )
 
 // The JSON report (schema 1). Field names follow the compose
@@ -106,8 +103,8 @@ type jsonRange struct {
 }
 
 func (r *report) jsonBinding(i int) *jsonBinding {
-	b := r.proj.Bindings[i]
-	return &jsonBinding{Service: b.Service, HostIP: b.HostIP, Published: b.Published, Target: b.Target, Protocol: b.Protocol, Replicas: r.in.Bindings[i].Replicas}
+	b := r.Project.Bindings[i]
+	return &jsonBinding{Service: b.Service, HostIP: b.HostIP, Published: b.Published, Target: b.Target, Protocol: b.Protocol, Replicas: r.Input.Bindings[i].Replicas}
 }
 
 func jsonVar(v *compose.Variable) *jsonVariable {
@@ -116,7 +113,7 @@ func jsonVar(v *compose.Variable) *jsonVariable {
 	}
 	jv := &jsonVariable{Name: v.Name, Origin: v.Origin, File: v.File, Default: v.Default}
 	if v.Origin == compose.OriginEnvFile {
-		jv.Line, jv.Column = varPos(v)
+		jv.Line, jv.Column = preflight.VariablePos(v)
 	}
 	return jv
 }
@@ -125,32 +122,32 @@ func (r *report) jsonReport() jsonReport {
 	rep := jsonReport{
 		Schema: schemaVersion,
 		Project: jsonProject{
-			Name: r.proj.Name, WorkingDir: r.proj.WorkingDir,
-			ComposeFiles: r.proj.ComposeFiles, EnvFiles: r.proj.EnvFiles,
-			Services: r.proj.Services, Ports: len(r.in.Bindings),
+			Name: r.Project.Name, WorkingDir: r.Project.WorkingDir,
+			ComposeFiles: r.Project.ComposeFiles, EnvFiles: r.Project.EnvFiles,
+			Services: r.Project.Services, Ports: len(r.Input.Bindings),
 		},
-		Checked:  r.checked,
+		Checked:  r.Checked,
 		Findings: []jsonFinding{},
 	}
 	if rep.Project.EnvFiles == nil {
 		rep.Project.EnvFiles = []string{}
 	}
-	for _, f := range r.findings {
+	for _, f := range r.Findings {
 		switch f.Severity {
 		case check.Error:
 			rep.Summary.Errors++
 		case check.Warning:
 			rep.Summary.Warnings++
 		}
-		jf := jsonFinding{Kind: string(f.Kind), Severity: f.Severity.String(), Service: f.Service, Message: r.message(f)}
+		jf := jsonFinding{Kind: string(f.Kind), Severity: f.Severity.String(), Service: f.Service, Message: r.Message(f)}
 		if f.Binding >= 0 {
 			jf.Binding = r.jsonBinding(f.Binding)
-			for _, s := range r.proj.Bindings[f.Binding].Sources {
+			for _, s := range r.Project.Bindings[f.Binding].Sources {
 				jf.Sources = append(jf.Sources, jsonSource{File: s.File, Line: s.Line, Column: s.Column, Text: s.Text, Variable: jsonVar(s.Variable)})
 			}
 			if f.Severity == check.Error {
-				if m, ok := r.next[f.Binding]; ok && m.to != 0 {
-					jf.NextPort = m.to
+				if m, ok := r.Next(f.Binding); ok && m.To() != 0 {
+					jf.NextPort = m.To()
 				}
 			}
 		}
@@ -184,27 +181,4 @@ func (r *report) jsonReport() jsonReport {
 	rep.Summary.ExitCode = r.exitCode()
 	rep.Summary.Static = r.opts.static
 	return rep
-}
-
-// varPos is where a variable's value is in its env file (what to change),
-// or where compose found its definition when the file cannot be re-read.
-func varPos(v *compose.Variable) (line, col int) {
-	if src, err := os.ReadFile(v.File); err == nil {
-		if l, c, ok := rewrite.EnvValuePos(src, v.Name); ok {
-			return l, c
-		}
-	}
-	return v.Line, v.Column
-}
-
-// variableText says where a port's variable is set.
-func (r *report) variableText(v *compose.Variable) string {
-	switch v.Origin {
-	case compose.OriginEnvFile:
-		line, col := varPos(v)
-		return fmt.Sprintf("%s, set at %s:%d:%d", v.Name, r.rel(v.File), line, col)
-	case compose.OriginShell:
-		return fmt.Sprintf("%s, set in the shell environment", v.Name)
-	}
-	return fmt.Sprintf("%s, unset, so its default %s applies", v.Name, v.Default)
 }

@@ -151,7 +151,7 @@ func newApp(sio stdio, code *int) *cli.App {
 			if err != nil {
 				return err
 			}
-			n, err := preflight(c.Context, opts, sio)
+			n, err := runCheck(c.Context, opts, sio)
 			*code = n
 			return err
 		},

@@ -68,7 +68,7 @@ func checkProjects(c *cli.Context, o options, sio stdio, base string, projects [
 		}
 		psio := sio
 		psio.cwd, psio.stdout = base, out
-		return preflight(c.Context, po, psio)
+		return runCheck(c.Context, po, psio)
 	}
 	if len(projects) == 1 {
 		n, err := one(projects[0], sio.stdout, true)

@@ -8,7 +8,31 @@ import (
 	"strings"
 
 	"github.com/compose-preflight/compose-preflight/check"
+	"github.com/compose-preflight/compose-preflight/check/preflight"
 )
+
+// schemaVersion is the version of the JSON report; it changes only when a
+// field changes meaning or goes away.
+const schemaVersion = 1
+
+// report is one run's result, rendered as text, JSON, GitHub annotations
+// or SARIF.
+type report struct {
+	*preflight.Result
+	opts options
+}
+
+func (r *report) write(w io.Writer) error {
+	switch r.opts.format {
+	case "json":
+		return r.writeJSON(w)
+	case "github":
+		return r.writeGitHub(w)
+	case "sarif":
+		return r.writeSARIF(w)
+	}
+	return r.writeText(w)
+}
 
 // ANSI styles, used only on a terminal and never with NO_COLOR.
 const (
@@ -29,7 +53,7 @@ func (r *report) paint(style, s string) string {
 func (r *report) writeText(out io.Writer) error {
 	w := bufio.NewWriter(out)
 	conflicts, warnings := 0, 0
-	for _, f := range r.findings {
+	for _, f := range r.Findings {
 		switch f.Severity {
 		case check.Error:
 			conflicts++
@@ -61,8 +85,8 @@ func (r *report) summary(conflicts, warnings int) string {
 		head = plural(conflicts, "conflict", "conflicts")
 	}
 	s := fmt.Sprintf("%s in %s (%s checked against %s)", head,
-		plural(r.proj.Services, "service", "services"),
-		plural(len(r.in.Bindings), "published port", "published ports"), r.checked)
+		plural(r.Project.Services, "service", "services"),
+		plural(len(r.Input.Bindings), "published port", "published ports"), r.Checked)
 	if warnings > 0 {
 		s += ", " + plural(warnings, "warning", "warnings")
 	}
@@ -84,7 +108,7 @@ func githubEscapeProp(s string) string {
 // turns into annotations on the compose file's line.
 func (r *report) writeGitHub(out io.Writer) error {
 	w := bufio.NewWriter(out)
-	for _, f := range r.findings {
+	for _, f := range r.Findings {
 		level := "error"
 		switch f.Severity {
 		case check.Warning:
@@ -93,14 +117,14 @@ func (r *report) writeGitHub(out io.Writer) error {
 			level = "notice"
 		}
 		props := []string{}
-		if src, ok := r.primary(f); ok {
-			props = append(props, "file="+githubEscapeProp(r.rel(src.File)),
+		if src, ok := r.Primary(f); ok {
+			props = append(props, "file="+githubEscapeProp(r.Rel(src.File)),
 				fmt.Sprintf("line=%d", src.Line), fmt.Sprintf("col=%d", src.Column))
 		}
 		props = append(props, "title="+githubEscapeProp("compose-preflight "+string(f.Kind)))
-		msg := r.message(f)
+		msg := r.Message(f)
 		if f.Severity == check.Error {
-			if n := r.nextStep(f); n != "" {
+			if n := r.NextStep(f); n != "" {
 				msg += "\nnext: " + n
 			}
 		}
@@ -125,21 +149,21 @@ func (r *report) writeFinding(w io.Writer, f check.Finding) {
 	case check.Warning:
 		sev = r.paint(styleWarn, sev)
 	}
-	fmt.Fprintf(w, "%s: %s: %s %s\n", r.location(f), sev, r.message(f), r.paint(styleDim, "["+string(f.Kind)+"]"))
-	if src, ok := r.primary(f); ok {
-		if line, caret, ok := r.snippet(src); ok {
+	fmt.Fprintf(w, "%s: %s: %s %s\n", r.Location(f), sev, r.Message(f), r.paint(styleDim, "["+string(f.Kind)+"]"))
+	if src, ok := r.Primary(f); ok {
+		if line, caret, ok := r.Snippet(src); ok {
 			fmt.Fprintf(w, "    %s\n    %s\n", line, r.paint(styleCaret, caret))
 		}
-		b := r.proj.Bindings[f.Binding]
+		b := r.Project.Bindings[f.Binding]
 		if v := src.Variable; v != nil {
-			fmt.Fprintf(w, "  the port comes from %s\n", r.variableText(v))
+			fmt.Fprintf(w, "  the port comes from %s\n", r.VariableText(v))
 		}
 		for _, s := range b.Sources[1:] {
-			fmt.Fprintf(w, "  also defined at %s:%d:%d\n", r.rel(s.File), s.Line, s.Column)
+			fmt.Fprintf(w, "  also defined at %s:%d:%d\n", r.Rel(s.File), s.Line, s.Column)
 		}
 	}
 	if f.Severity == check.Error {
-		if n := r.nextStep(f); n != "" {
+		if n := r.NextStep(f); n != "" {
 			fmt.Fprintf(w, "  next: %s\n", n)
 		}
 	}

@@ -91,7 +91,7 @@ func (r *report) writeSARIF(w io.Writer) error {
 		InformationURI: "https://github.com/compose-preflight/compose-preflight",
 	}}, Results: []sarifResult{}}
 	used := map[check.Kind]bool{}
-	for _, f := range r.findings {
+	for _, f := range r.Findings {
 		used[f.Kind] = true
 		level := "note"
 		switch f.Severity {
@@ -100,16 +100,16 @@ func (r *report) writeSARIF(w io.Writer) error {
 		case check.Warning:
 			level = "warning"
 		}
-		msg := r.message(f)
+		msg := r.Message(f)
 		if f.Severity == check.Error {
-			if n := r.nextStep(f); n != "" {
+			if n := r.NextStep(f); n != "" {
 				msg += ". Next: " + n
 			}
 		}
 		res := sarifResult{RuleID: string(f.Kind), Level: level, Message: sarifMessage{msg}}
-		if src, ok := r.primary(f); ok {
+		if src, ok := r.Primary(f); ok {
 			res.Locations = []sarifLocation{{PhysicalLocation: sarifPhysical{
-				ArtifactLocation: sarifArtifact{URI: filepath.ToSlash(r.rel(src.File))},
+				ArtifactLocation: sarifArtifact{URI: filepath.ToSlash(r.Rel(src.File))},
 				Region:           sarifRegion{StartLine: src.Line, StartColumn: src.Column},
 			}}}
 		}

@@ -9,9 +9,9 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/compose-preflight/compose-preflight/check"
 	"github.com/compose-preflight/compose-preflight/check/engine"
-	"github.com/compose-preflight/compose-preflight/check/sockets"
+	"github.com/compose-preflight/compose-preflight/check/preflight"
+	"github.com/compose-preflight/compose-preflight/compose"
 )
 
 // whyCommand answers "who holds this port?" with the very lookups the
@@ -65,105 +65,32 @@ func parsePortArg(arg string) (uint16, []string, error) {
 // why finds and prints every holder of port on protos; it returns the exit
 // code: 0 when something holds it, 1 when nothing does.
 func why(ctx context.Context, o options, sio stdio, port uint16, protos []string) (int, error) {
-	view := gatherHost(ctx, o, sio)
-	if view.err != nil {
-		return exitUsage, loadError(view.err)
-	}
-	// One binding per protocol on every address: whatever holds the port
-	// on any address overlaps it, as it would a compose "PORT:80".
-	host, err := check.ReadHost("/proc")
+	h, err := preflight.Why(ctx, preflight.Options{Load: compose.Options{Environ: sio.environ}, Engine: o.engine, EngineTimeout: o.engineTimeout, Root: sio.root}, port, protos)
 	if err != nil {
-		return exitUsage, loadError(fmt.Errorf("reading the host's port ranges: %w", err))
-	}
-	in := check.Input{Host: host, Containers: view.containers}
-	for _, p := range protos {
-		in.Bindings = append(in.Bindings, check.Binding{Service: "why", Published: port, Last: port, Protocol: p})
-	}
-	if view.listSockets {
-		if in.Sockets, err = listSockets(ctx, in.Bindings); err != nil {
-			return exitUsage, loadError(err)
-		}
-		bound, err := sockets.ListBound(ctx, sockets.PortRange{First: port, Last: port})
-		if err != nil {
-			return exitUsage, loadError(fmt.Errorf("listing bound TCP sockets: %w", err))
-		}
-		in.Sockets = append(in.Sockets, bound...)
-	}
-	var fs []check.Finding
-	for _, f := range check.Find(in) {
-		if f.Kind == check.KindInUse || f.Kind == check.KindShadowed {
-			fs = append(fs, f)
-		}
-	}
-	if err := attachOwners(ctx, fs); err != nil {
 		return exitUsage, loadError(err)
 	}
-	if in.Sockets != nil {
-		if fs, err = settleHolders(ctx, fs); err != nil {
-			return exitUsage, loadError(err)
-		}
-	}
-	fs = check.Attribute(fs, &in)
-	var holders []check.Holder
-	for _, f := range fs {
-		holders = append(holders, f.Holders...)
-	}
-	if view.swarm != nil {
-		holders = append(holders, check.ServiceHolders(view.swarm, in.Bindings)...)
-	}
-	writeWhy(sio.stdout, port, protos, holders, view)
-	if len(holders) == 0 {
+	writeWhy(sio.stdout, h)
+	if len(h.Holders) == 0 {
 		return exitConflict, nil
 	}
 	return exitClean, nil
 }
 
 // writeWhy prints one line per holder, then what was looked at.
-func writeWhy(w io.Writer, port uint16, protos []string, hs []check.Holder, view hostView) {
+func writeWhy(w io.Writer, h *preflight.Holders) {
 	var what []string
-	for _, p := range protos {
-		what = append(what, fmt.Sprintf("%d/%s", port, p))
+	for _, p := range h.Protocols {
+		what = append(what, fmt.Sprintf("%d/%s", h.Port, p))
 	}
-	for _, n := range view.notes {
+	for _, n := range h.Notes {
 		fmt.Fprintf(w, "warning: %s [%s]\n", n.Detail, n.Kind)
 	}
-	if len(hs) == 0 {
-		fmt.Fprintf(w, "nothing holds port %s (checked %s)\n", strings.Join(what, " or "), view.checked)
+	if len(h.Holders) == 0 {
+		fmt.Fprintf(w, "nothing holds port %s (checked %s)\n", strings.Join(what, " or "), h.Checked)
 		return
 	}
-	for _, h := range hs {
-		fmt.Fprintln(w, whyLine(h, view.engineName))
+	for _, hd := range h.Holders {
+		fmt.Fprintln(w, preflight.HolderLine(hd, h.Engine))
 	}
-	fmt.Fprintf(w, "%s of port %s (checked %s)\n", plural(len(hs), "holder", "holders"), strings.Join(what, " or "), view.checked)
-}
-
-// whyLine says what one holder is: the socket, and who is behind it.
-func whyLine(h check.Holder, engineName string) string {
-	if h.SwarmService != nil {
-		return serviceText(h.SwarmService, h.ServicePort)
-	}
-	var s string
-	if h.HasSocket() {
-		s = sockAddr(h.Socket.Addr, h.Socket.Port, h.Socket.Protocol)
-		if h.Socket.State == sockets.Bound {
-			s += " (bound, not listening)"
-		}
-	} else {
-		s = containerPortText(h.ContainerPort)
-	}
-	if c := h.Container; c != nil {
-		s += ": " + containerText(c)
-		if engineName != "" {
-			s += " on " + engineName
-		}
-		switch {
-		case h.Owner != nil:
-			// the engine's process: its command line says nothing more
-			s += fmt.Sprintf(", held for it by pid %d %s", h.Owner.PID, h.Owner.Name)
-		case h.HasSocket():
-			s += ", held for it by " + ownerText(h)
-		}
-		return s
-	}
-	return s + ": " + ownerText(h)
+	fmt.Fprintf(w, "%s of port %s (checked %s)\n", plural(len(h.Holders), "holder", "holders"), strings.Join(what, " or "), h.Checked)
 }

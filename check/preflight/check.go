@@ -1,4 +1,4 @@
-package main
+package preflight
 
 import (
 	"context"
@@ -10,9 +10,9 @@ import (
 	"runtime"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/compose-preflight/compose-preflight/check"
 	"github.com/compose-preflight/compose-preflight/check/engine"
@@ -21,69 +21,189 @@ import (
 	"github.com/compose-preflight/compose-preflight/compose/rewrite"
 )
 
-// preflight runs one check and writes its report; it returns the exit code.
-// Load errors are returned as exit code 2 with their one-line message.
-func preflight(ctx context.Context, o options, sio stdio) (int, error) {
-	if o.static && o.staticReason != "" {
-		fmt.Fprintln(sio.stderr, "compose-preflight:", o.staticReason)
+// Options are what one check is asked to do. The zero value (apart from
+// Load) checks the project against this host and, when one answers, its
+// Docker engine.
+type Options struct {
+	// Load says which project to check, as docker compose's own flags and
+	// environment would (-f, -p, --project-directory, --env-file,
+	// --profile, COMPOSE_*). Load.Environ is also where the engine is
+	// looked for (DOCKER_HOST, DOCKER_CONTEXT, HOME).
+	Load compose.Options
+	// Static checks only what the files say: no host sockets and no
+	// engine, for CI, where the host is not the one the project runs on.
+	Static bool
+	// Engine is "auto" (ask the Docker engine, warn when none answers),
+	// "off", or "required" (an engine that does not answer is an error).
+	// "" means auto.
+	Engine string
+	// EngineTimeout bounds the engine call; 0 means engine.DefaultTimeout.
+	EngineTimeout time.Duration
+	// Root is the file system root where the markers of a container are
+	// looked for; "" means "/". Tests that run in their own network
+	// namespace point it elsewhere, as that namespace would look like a
+	// container.
+	Root string
+	// ForFix says the result is to be fixed (Result.Fix, written or dry
+	// run): a compose file read from standard input is refused, since a
+	// fix reloads the project, and the next steps do not repeat what a
+	// fix says itself.
+	ForFix bool
+	// Stack checks the project as `docker stack deploy -c FILE Stack`
+	// would deploy it on the engine's swarm ("": as docker compose up).
+	Stack string
+	// Lock holds the project's fix lock (rewrite.Lock) until
+	// Result.Close, and loads the project again once it is held: what a
+	// written fix edits must be read under the lock, which is keyed by the
+	// project directory known only once the project is loaded.
+	Lock bool
+}
+
+func (o Options) root() string {
+	if o.Root == "" {
+		return "/"
+	}
+	return o.Root
+}
+
+// Result is one check of a project: what it publishes, what holds those
+// ports, the findings, and the moves a fix would make. It is not safe for
+// concurrent use (it caches the files it quotes, and Fix edits its plan).
+type Result struct {
+	// Project is the loaded project, with every binding's sources.
+	Project *compose.Project
+	// Input is what the findings were computed from: the bindings as
+	// plain check values (Input.Bindings[i] is Project.Bindings[i]), the
+	// host's sockets (nil when this host was not checked), the engine's
+	// containers.
+	Input *check.Input
+	// Findings are the conflicts and warnings, errors first within each
+	// binding; run-level notes (no engine, inside a container) last.
+	Findings []check.Finding
+	// Checked says what the bindings were checked against, such as
+	// "this host and its Docker engine" or "the files only".
+	Checked string
+
+	opts  Options
+	fix   FixOptions      // of the fix under way
+	moves []*Move         // what a fix would do, planned once
+	next  map[int]*Move   // binding index -> the move that shifts it
+	probe check.ProbeFunc // confirms picks; nil when this host is not checked
+	lines map[string][]string
+	// unlock releases the fix lock (Options.Lock).
+	unlock func()
+}
+
+// FixError is an error of a fix (or of taking its lock): the project
+// loaded and was checked, but the moves could not be written, and no
+// file is left changed (unless the error says that putting the files
+// back failed too). Any other error of Check or Fix is about the
+// input: the project does not load, or a file given is not valid.
+type FixError struct{ Err error }
+
+func (e *FixError) Error() string { return e.Err.Error() }
+func (e *FixError) Unwrap() error { return e.Err }
+
+// Close releases the fix lock held since Check (Options.Lock).
+func (r *Result) Close() {
+	if r.unlock != nil {
+		r.unlock()
+		r.unlock = nil
+	}
+}
+
+// Moves are the moves a fix makes, in the order of their findings: the
+// same plan that each finding's next step names and that Fix writes.
+func (r *Result) Moves() []*Move { return r.moves }
+
+// Next is the move that shifts binding i, when a fix would move it.
+func (r *Result) Next(i int) (*Move, bool) {
+	m, ok := r.next[i]
+	return m, ok
+}
+
+// Check loads the project and checks every port it publishes against
+// this host's sockets and its engine's containers (neither with
+// Options.Static), and plans the moves a fix would make. A load error is
+// returned as it is: one line naming the file and line.
+func Check(ctx context.Context, o Options) (*Result, error) {
+	if o.Engine == "" {
+		o.Engine = "auto"
+	}
+	if !slices.Contains([]string{"auto", "off", "required"}, o.Engine) {
+		return nil, fmt.Errorf("engine mode %q: want auto, off or required", o.Engine)
+	}
+	if o.EngineTimeout <= 0 {
+		o.EngineTimeout = engine.DefaultTimeout
 	}
 	gathered := make(chan hostView, 1) // buffered: a failed load leaves it unread
-	go func() { gathered <- gatherHost(ctx, o, sio) }()
-	proj, err := compose.Load(ctx, o.load)
+	go func() { gathered <- gatherHost(ctx, o) }()
+	proj, err := compose.Load(ctx, o.Load)
 	if err != nil {
-		return exitUsage, loadError(err)
+		return nil, err
 	}
-	if (o.fix || o.dryRun) && slices.Contains(proj.ComposeFiles, "-") {
+	if o.ForFix && slices.Contains(proj.ComposeFiles, "-") {
 		// -f - or a - in COMPOSE_FILE (shell or .env); and --fix loads
 		// twice (again under its lock): standard input is gone by then
-		return exitUsage, usageError("--fix edits the files that define each port, and a compose file read from standard input (-f -) is none: save it to a file first")
+		return nil, errors.New("--fix edits the files that define each port, and a compose file read from standard input (-f -) is none: save it to a file first")
 	}
-	if o.fix && !o.dryRun {
+	r := &Result{opts: o}
+	if o.Lock {
 		// The lock is keyed by the project directory, known only once the
 		// project is loaded; what --fix edits must be read under the lock,
 		// so the project is loaded again once it is held.
 		unlock, err := rewrite.Lock(proj.WorkingDir)
 		if err != nil {
-			return exitConflict, &exitError{code: exitConflict, err: err}
+			return nil, &FixError{Err: err}
 		}
-		defer unlock()
-		if proj, err = compose.Load(ctx, o.load); err != nil {
-			return exitUsage, loadError(err)
+		r.unlock = unlock
+		if proj, err = compose.Load(ctx, o.Load); err != nil {
+			r.Close()
+			return nil, err
 		}
 	}
+	if err := r.check(ctx, proj, gathered); err != nil {
+		r.Close()
+		return nil, err
+	}
+	return r, nil
+}
+
+// check finds the conflicts of the loaded project and plans their moves.
+func (r *Result) check(ctx context.Context, proj *compose.Project, gathered chan hostView) error {
 	bindings, err := checkBindings(proj)
 	if err != nil {
-		return exitUsage, loadError(err)
+		return err
 	}
 	host, err := check.ReadHost("/proc")
 	if err != nil {
-		return exitUsage, loadError(fmt.Errorf("reading the host's port ranges: %w", err))
+		return fmt.Errorf("reading the host's port ranges: %w", err)
 	}
 	view := <-gathered
 	if view.err != nil {
-		return exitUsage, loadError(view.err)
+		return view.err
 	}
 	if view.listSockets {
 		if view.sockets, err = listSockets(ctx, bindings); err != nil {
-			return exitUsage, loadError(err)
+			return err
 		}
 	}
 	in := check.Input{Bindings: bindings, Host: host, Project: proj.Name, Sockets: view.sockets, Containers: view.containers, Rootless: view.rootless, EngineAPI: view.engineAPI, IPv4Only: view.ipv4Only}
 	podmanBindings(in.Bindings, view.engineName, view.rootless)
-	if o.stack != "" {
+	if r.opts.Stack != "" {
 		// a stack's tasks carry no compose project: no container is this
 		// project's own, only the stack's services and tasks are
 		in.Project = ""
 	}
-	r := &report{proj: proj, opts: o, in: &in, checked: view.checked}
+	r.Project, r.Input, r.Checked = proj, &in, view.checked
 	notes := view.notes
-	r.findings = check.Find(in)
+	r.Findings = check.Find(in)
 	if in.Sockets != nil {
-		if r.findings, err = probeUnexplained(ctx, &in, r.findings); err != nil {
-			return exitUsage, loadError(err)
+		if r.Findings, err = probeUnexplained(ctx, &in, r.Findings); err != nil {
+			return err
 		}
 		if view.local {
-			r.findings = append(r.findings, hostIPFindings(&in)...)
+			r.Findings = append(r.Findings, hostIPFindings(&in)...)
 		}
 		// Picks are confirmed by a bind probe only when this host is the
 		// one checked (not --static, a remote engine, or in a container).
@@ -91,41 +211,29 @@ func preflight(ctx context.Context, o options, sio stdio) (int, error) {
 			return sockets.Probe(proto, addr, port).Status == sockets.Free
 		}
 	}
-	if err := attachOwners(ctx, r.findings); err != nil {
-		return exitUsage, loadError(err)
+	if err := attachOwners(ctx, r.Findings); err != nil {
+		return err
 	}
 	if in.Sockets != nil {
-		if r.findings, err = settleHolders(ctx, r.findings); err != nil {
-			return exitUsage, loadError(err)
+		if r.Findings, err = settleHolders(ctx, r.Findings); err != nil {
+			return err
 		}
 	}
-	r.findings = check.Attribute(r.findings, &in)
-	r.findings = check.Merge(r.findings, &in)
-	if r.findings, err = swarmFindings(o, proj, &in, view.swarm, r.findings); err != nil {
-		return exitUsage, loadError(err)
+	r.Findings = check.Attribute(r.Findings, &in)
+	r.Findings = check.Merge(r.Findings, &in)
+	if r.Findings, err = swarmFindings(r.opts, proj, &in, view.swarm, r.Findings); err != nil {
+		return err
 	}
-	r.findings = append(r.findings, networkModeFindings(proj)...)
-	r.findings = append(r.findings, check.EngineChosenFindings(engineChosenBindings(proj), in.EngineAPI)...)
-	r.findings = append(r.findings, notes...)
+	r.Findings = append(r.Findings, networkModeFindings(proj)...)
+	r.Findings = append(r.Findings, check.EngineChosenFindings(engineChosenBindings(proj), in.EngineAPI)...)
+	r.Findings = append(r.Findings, notes...)
 	in.Containers = append(in.Containers, swarmPorts(view.swarm)...)
 	// One plan, made by the code --fix runs: the report's next step is
 	// the move --fix would write.
 	r.moves = r.planMoves(check.NewPicker(&in, r.probe))
 	r.next = nextMoves(r.moves)
-	if o.fix || o.dryRun {
-		if o.override != "" {
-			return r.runOverride(ctx, sio.stdout, o.override, o.dryRun)
-		}
-		return r.runFix(ctx, sio.stdout, o.dryRun)
-	}
-	if err := r.write(sio.stdout); err != nil {
-		return exitUsage, loadError(err)
-	}
-	return r.exitCode(), nil
+	return nil
 }
-
-// loadError is an error that ends the run with exit code 2.
-func loadError(err error) error { return &exitError{code: exitUsage, err: err} }
 
 // hostView is what the host and its engine hold, and what was checked.
 type hostView struct {
@@ -153,16 +261,16 @@ type hostView struct {
 // checked. It needs no project, so it runs while the project loads (most
 // of a run). The sockets wait for the project: asked for its ports only,
 // the kernel answers with a few sockets instead of every one on the host.
-func gatherHost(ctx context.Context, o options, sio stdio) hostView {
+func gatherHost(ctx context.Context, o Options) hostView {
 	v := hostView{checked: "this host"}
-	if o.static {
+	if o.Static {
 		v.checked = "the files only"
 		return v
 	}
 	inContainer := func(detail string) {
 		v.notes = append(v.notes, check.Finding{Kind: check.KindInContainer, Severity: check.Warning, Binding: -1, Other: -1, Detail: detail})
 	}
-	ep, ev, remote, unreachable, err := askEngine(ctx, o, sio)
+	ep, ev, remote, unreachable, err := askEngine(ctx, o)
 	if err != nil {
 		v.err = err
 		return v
@@ -174,7 +282,7 @@ func gatherHost(ctx context.Context, o options, sio stdio) hostView {
 	if unreachable != nil {
 		v.notes = append(v.notes, *unreachable)
 	}
-	inside, why := engine.InContainer(sio.root)
+	inside, why := engine.InContainer(o.root())
 	var ns engine.Namespace
 	if v.containers != nil && !remote {
 		// The engine's process, when this host can see it: whether it
@@ -274,14 +382,14 @@ func portRanges(bindings []check.Binding) []sockets.PortRange {
 // when none did), whether it is remote (its ports are on another
 // machine), and a warning when no engine answered in auto mode; in
 // required mode that is an error.
-func askEngine(ctx context.Context, o options, sio stdio) (engine.Endpoint, *engine.View, bool, *check.Finding, error) {
-	if o.engine == "off" {
+func askEngine(ctx context.Context, o Options) (engine.Endpoint, *engine.View, bool, *check.Finding, error) {
+	if o.Engine == "off" {
 		return engine.Endpoint{}, nil, false, nil, nil
 	}
-	ep, err := resolveEngine(sio)
+	ep, err := resolveEngine(o.Load.Environ)
 	if err == nil {
 		for _, try := range append([]engine.Endpoint{ep}, ep.Fallbacks...) {
-			v, aerr := engine.Ask(ctx, try, o.engineTimeout)
+			v, aerr := engine.Ask(ctx, try, o.EngineTimeout)
 			if aerr == nil {
 				return try, &v, try.Remote, nil, nil
 			}
@@ -294,9 +402,9 @@ func askEngine(ctx context.Context, o options, sio stdio) (engine.Endpoint, *eng
 			}
 		}
 	}
-	if o.engine == "required" || o.stack != "" {
+	if o.Engine == "required" || o.Stack != "" {
 		flag := "--engine=required"
-		if o.stack != "" {
+		if o.Stack != "" {
 			flag = "--stack"
 		}
 		return ep, nil, false, nil, fmt.Errorf("%s: %s", flag, engineProblem(ep, err))
@@ -306,15 +414,15 @@ func askEngine(ctx context.Context, o options, sio stdio) (engine.Endpoint, *eng
 }
 
 // resolveEngine finds the engine endpoint from the run's environment.
-func resolveEngine(sio stdio) (engine.Endpoint, error) {
-	env := engine.Env{GOOS: runtime.GOOS, Vars: map[string]string{}, HomeDir: getenv(sio.environ, "HOME")}
-	for _, kv := range sio.environ {
+func resolveEngine(environ []string) (engine.Endpoint, error) {
+	env := engine.Env{GOOS: runtime.GOOS, Vars: map[string]string{}, HomeDir: getenv(environ, "HOME")}
+	for _, kv := range environ {
 		if k, v, ok := strings.Cut(kv, "="); ok {
 			env.Vars[k] = v
 		}
 	}
 	if env.HomeDir == "" {
-		env.HomeDir = getenv(sio.environ, "USERPROFILE")
+		env.HomeDir = getenv(environ, "USERPROFILE")
 	}
 	return engine.Resolve(env)
 }
@@ -427,18 +535,7 @@ func checkBindings(p *compose.Project) ([]check.Binding, error) {
 			}
 			cb.HostIP = ip
 		}
-		lo, hi, isRange := strings.Cut(b.Published, "-")
-		first, err := strconv.ParseUint(lo, 10, 16)
-		if err != nil {
-			return nil, fmt.Errorf("%s: service %q: published port %q is not a port", where(b), b.Service, b.Published)
-		}
-		last := first
-		if isRange {
-			if last, err = strconv.ParseUint(hi, 10, 16); err != nil || last < first {
-				return nil, fmt.Errorf("%s: service %q: published range %q is not a port range", where(b), b.Service, b.Published)
-			}
-		}
-		cb.Published, cb.Last = uint16(first), uint16(last)
+		cb.Published, cb.Last = b.First, b.Last // parsed and validated by compose
 		if len(b.Sources) > 0 {
 			// the bindings of one ports entry (an expanded range) share it
 			k := sourceKey(b)
@@ -610,12 +707,19 @@ func settleHolders(ctx context.Context, fs []check.Finding) ([]check.Finding, er
 
 // nextMoves maps each binding a planned move shifts to that move, for
 // the report's next step (a move with no free port says why).
-func nextMoves(moves []*move) map[int]*move {
-	next := make(map[int]*move)
+func nextMoves(moves []*Move) map[int]*Move {
+	next := make(map[int]*Move)
 	for _, m := range moves {
 		for _, i := range m.bindings {
 			next[i] = m
 		}
 	}
 	return next
+}
+
+// getenv reads key from environ (the last definition wins, as in the
+// process environment).
+func getenv(environ []string, key string) string {
+	v, _ := compose.LookupEnv(environ, key)
+	return v
 }

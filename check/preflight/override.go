@@ -1,10 +1,9 @@
-package main
+package preflight
 
 import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -15,7 +14,7 @@ import (
 	"github.com/compose-spec/compose-go/v2/types"
 	yaml "go.yaml.in/yaml/v4"
 
-	"github.com/compose-preflight/compose-preflight/check"
+	"github.com/compose-preflight/compose-preflight/compose"
 	"github.com/compose-preflight/compose-preflight/compose/rewrite"
 )
 
@@ -23,16 +22,16 @@ import (
 const overrideHeader = "Written by compose-preflight --fix --override: published ports moved off\n" +
 	"conflicts. `!override` replaces each service's whole ports list."
 
-// runOverride leaves the project's files alone and writes the moved ports
+// fixOverride leaves the project's files alone and writes the moved ports
 // into an override file with compose's !override tag, for compose files
 // that are read-only, vendored or shared. The tag replaces a service's
 // whole list, so every port of an affected service is repeated there.
-func (r *report) runOverride(ctx context.Context, w io.Writer, path string, dryRun bool) (int, error) {
+func (r *Result) fixOverride(ctx context.Context, path string, dryRun bool) (*Fixed, error) {
 	if !filepath.IsAbs(path) {
-		path = filepath.Join(r.opts.load.WorkingDir, path)
+		path = filepath.Join(r.opts.Load.WorkingDir, path)
 	}
 	moves := r.moves
-	var moved []*move
+	var moved []*Move
 	for _, m := range moves {
 		if m.to != 0 {
 			m.manual, m.edits, m.envs = "", nil, nil
@@ -41,76 +40,59 @@ func (r *report) runOverride(ctx context.Context, w io.Writer, path string, dryR
 	}
 	old, err := os.ReadFile(path)
 	if err != nil && !os.IsNotExist(err) {
-		return exitUsage, &exitError{code: exitUsage, err: fmt.Errorf("reading %s: %w", path, err)}
+		return nil, fmt.Errorf("reading %s: %w", path, err)
 	}
 	exists := err == nil
 	if err := r.insideProject(path, exists); err != nil {
-		return exitConflict, &exitError{code: exitConflict, err: fmt.Errorf("nothing written: %w", err)}
+		return nil, &FixError{Err: fmt.Errorf("nothing written: %w", err)}
 	}
 	lists := r.overridePorts(moved)
 	out, err := mergeOverride(old, lists)
 	if err != nil {
-		return exitUsage, &exitError{code: exitUsage, err: fmt.Errorf("%s: %w", r.rel(path), err)}
+		return nil, fmt.Errorf("%s: %w", r.Rel(path), err)
 	}
-	p := &plan{moved: moved}
+	p := &Fixed{Moved: moved, Override: path, OverrideUse: r.overrideUse(path)}
 	if !exists {
 		old = nil
 	}
 	if !bytes.Equal(old, out) {
-		p.changes = append(p.changes, rewrite.Change{Path: path, Old: old, New: out})
+		p.Changes = append(p.Changes, rewrite.Change{Path: path, Old: old, New: out})
 	}
 	for _, m := range moved {
-		b := r.proj.Bindings[m.finding.Binding]
-		p.lines = append(p.lines, fmt.Sprintf("%s: fixed: service %q %s -> %s (%s)", r.rel(path), b.Service, m.oldText(), m.newText(), r.reason(m)))
+		b := r.Project.Bindings[m.finding.Binding]
+		p.Lines = append(p.Lines, fmt.Sprintf("%s: fixed: service %q %s -> %s (%s)", r.Rel(path), b.Service, m.oldText(), m.newText(), r.reason(m)))
 	}
-	remaining := r.unfixed(p)
-	for _, f := range r.findings {
-		if f.Severity == check.Error && !(fixable(f.Kind) && p.movedBinding(f.Binding)) {
-			r.writeFinding(w, f)
-		}
-	}
-	load := r.opts.load
-	load.Files = slices.Clone(r.proj.ComposeFiles)
+	p.Remaining = r.unfixed(p)
+	load := r.opts.Load
+	load.Files = slices.Clone(r.Project.ComposeFiles)
 	if !slices.Contains(load.Files, path) {
 		load.Files = append(load.Files, path)
 	}
 	if dryRun {
-		for _, c := range p.changes {
-			fmt.Fprint(w, rewrite.Diff(r.rel(c.Path), c.Old, c.New))
-		}
-		fmt.Fprintf(w, "%s would move; nothing written (--dry-run)\n", plural(len(p.moved), "port", "ports"))
-		return exitConflict, nil
+		return p, nil
 	}
-	if len(p.changes) > 0 {
-		if err := rewrite.WriteFiles(p.changes); err != nil {
-			return exitConflict, &exitError{code: exitConflict, err: fmt.Errorf("nothing changed: %w", err)}
+	if len(p.Changes) > 0 {
+		if err := rewrite.WriteFiles(p.Changes); err != nil {
+			return p, &FixError{Err: fmt.Errorf("nothing changed: %w", err)}
 		}
 		if err := r.verify(ctx, p, load); err != nil {
 			if rerr := restore(undoOf(p)); rerr != nil {
-				return exitConflict, &exitError{code: exitConflict, err: fmt.Errorf("%v; and restoring the files failed: %v", err, rerr)}
+				return p, &FixError{Err: fmt.Errorf("%v; and restoring the files failed: %v", err, rerr)}
 			}
-			return exitConflict, &exitError{code: exitConflict, err: fmt.Errorf("every file restored: %w", err)}
+			return p, &FixError{Err: fmt.Errorf("every file restored: %w", err)}
 		}
 	}
-	for _, l := range p.lines {
-		fmt.Fprintln(w, l)
-	}
-	fmt.Fprintf(w, "%s moved into %s%s\n", plural(len(p.moved), "port", "ports"), r.rel(path), r.overrideUse(path))
-	if remaining > 0 {
-		fmt.Fprintf(w, "%s left to fix by hand.\n", plural(remaining, "conflict", "conflicts"))
-		return exitConflict, nil
-	}
-	return exitClean, nil
+	return p, nil
 }
 
 // overrideUse says how to make compose read the override file.
-func (r *report) overrideUse(path string) string {
-	if slices.Contains(r.proj.ComposeFiles, path) {
+func (r *Result) overrideUse(path string) string {
+	if slices.Contains(r.Project.ComposeFiles, path) {
 		return ", which compose already reads"
 	}
 	var fs []string
-	for _, f := range append(slices.Clone(r.proj.ComposeFiles), path) {
-		fs = append(fs, r.rel(f))
+	for _, f := range append(slices.Clone(r.Project.ComposeFiles), path) {
+		fs = append(fs, r.Rel(f))
 	}
 	sep := string(os.PathListSeparator)
 	s := "; use it with docker compose -f " + strings.Join(fs, " -f ") + " up, or COMPOSE_FILE=" + strings.Join(fs, sep)
@@ -122,19 +104,19 @@ func (r *report) overrideUse(path string) string {
 
 // overridePorts returns, for each service a move touches, its whole final
 // ports list with the moved ports changed.
-func (r *report) overridePorts(moved []*move) map[string][]types.ServicePortConfig {
+func (r *Result) overridePorts(moved []*Move) map[string][]types.ServicePortConfig {
 	lists := map[string][]types.ServicePortConfig{}
 	for _, m := range moved {
 		shift := int(m.to) - int(m.from)
 		for _, i := range m.bindings {
-			b := r.proj.Bindings[i]
+			b := r.Project.Bindings[i]
 			if _, ok := lists[b.Service]; !ok {
-				lists[b.Service] = slices.Clone(r.proj.Ports[b.Service])
+				lists[b.Service] = slices.Clone(r.Project.Ports[b.Service])
 			}
 			ports := lists[b.Service]
 			for j, pc := range ports {
 				if pc.HostIP == b.HostIP && pc.Published == b.Published && pc.Target == b.Target && pc.Protocol == b.Protocol {
-					ports[j].Published = shiftPorts(pc.Published, shift)
+					ports[j].Published = shiftPorts(b, shift)
 				}
 			}
 		}
@@ -142,15 +124,13 @@ func (r *report) overridePorts(moved []*move) map[string][]types.ServicePortConf
 	return lists
 }
 
-// shiftPorts moves "8080" or "9000-9005" by shift.
-func shiftPorts(p string, shift int) string {
-	lo, hi, isRange := strings.Cut(p, "-")
-	l, _ := strconv.Atoi(lo)
-	if !isRange {
-		return strconv.Itoa(l + shift)
+// shiftPorts is the published text of b moved by shift: "8080" or
+// "9000-9005", from the numbers compose read.
+func shiftPorts(b compose.Binding, shift int) string {
+	if b.First == b.Last && !strings.Contains(b.Published, "-") {
+		return strconv.Itoa(int(b.First) + shift)
 	}
-	h, _ := strconv.Atoi(hi)
-	return fmt.Sprintf("%d-%d", l+shift, h+shift)
+	return fmt.Sprintf("%d-%d", int(b.First)+shift, int(b.Last)+shift)
 }
 
 // portNode renders one port in long syntax, with only what is set.

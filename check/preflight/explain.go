@@ -1,8 +1,7 @@
-package main
+package preflight
 
 import (
 	"fmt"
-	"io"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -16,72 +15,38 @@ import (
 	"github.com/compose-preflight/compose-preflight/check/engine"
 	"github.com/compose-preflight/compose-preflight/check/sockets"
 	"github.com/compose-preflight/compose-preflight/compose"
+	"github.com/compose-preflight/compose-preflight/compose/rewrite"
 )
 
-// schemaVersion is the version of the JSON report; it changes only when a
-// field changes meaning or goes away.
-const schemaVersion = 1
-
-// report is one run's result, rendered as text, JSON or GitHub annotations.
-type report struct {
-	proj     *compose.Project
-	in       *check.Input
-	opts     options
-	findings []check.Finding
-	moves    []*move             // what --fix would do, planned once
-	next     map[int]*move       // binding index -> the move that shifts it
-	probe    check.ProbeFunc     // confirms picks; nil when this host is not checked
-	checked  string              // what the bindings were checked against
-	lines    map[string][]string // file -> lines, read once for snippets
-}
-
-func (r *report) exitCode() int {
-	for _, f := range r.findings {
-		if f.Severity == check.Error || (r.opts.strict && f.Severity == check.Warning) {
-			return exitConflict
-		}
-	}
-	return exitClean
-}
-
-func (r *report) write(w io.Writer) error {
-	switch r.opts.format {
-	case "json":
-		return r.writeJSON(w)
-	case "github":
-		return r.writeGitHub(w)
-	case "sarif":
-		return r.writeSARIF(w)
-	}
-	return r.writeText(w)
-}
-
-// rel shortens path to be relative to the working directory when it is
+// Rel shortens path to be relative to the working directory when it is
 // inside it, as compilers print paths.
-func (r *report) rel(path string) string {
-	if rel, err := filepath.Rel(r.opts.load.WorkingDir, path); err == nil && !strings.HasPrefix(rel, "..") {
+func (r *Result) Rel(path string) string {
+	if rel, err := filepath.Rel(r.opts.Load.WorkingDir, path); err == nil && !strings.HasPrefix(rel, "..") {
 		return rel
 	}
 	return path
 }
 
-// primary is where a finding points: the first source of its binding.
-func (r *report) primary(f check.Finding) (compose.Source, bool) {
-	if f.Binding < 0 || len(r.proj.Bindings[f.Binding].Sources) == 0 {
+// Primary is where a finding points: the first source of its binding.
+func (r *Result) Primary(f check.Finding) (compose.Source, bool) {
+	if f.Binding < 0 || len(r.Project.Bindings[f.Binding].Sources) == 0 {
 		return compose.Source{}, false
 	}
-	return r.proj.Bindings[f.Binding].Sources[0], true
+	return r.Project.Bindings[f.Binding].Sources[0], true
 }
 
-func (r *report) location(f check.Finding) string {
-	if s, ok := r.primary(f); ok {
-		return fmt.Sprintf("%s:%d:%d", r.rel(s.File), s.Line, s.Column)
+// Location is where a finding points, as a compiler names it: file:line:col,
+// the compose file for a finding about a service, or "compose-preflight"
+// for one about the run.
+func (r *Result) Location(f check.Finding) string {
+	if s, ok := r.Primary(f); ok {
+		return fmt.Sprintf("%s:%d:%d", r.Rel(s.File), s.Line, s.Column)
 	}
 	if f.Service == "" {
 		return "compose-preflight" // about the run, not a file
 	}
-	if len(r.proj.ComposeFiles) > 0 {
-		return r.rel(r.proj.ComposeFiles[0])
+	if len(r.Project.ComposeFiles) > 0 {
+		return r.Rel(r.Project.ComposeFiles[0])
 	}
 	return "compose"
 }
@@ -276,15 +241,15 @@ func holdersText(hs []check.Holder) string {
 	return strings.Join(parts, "; and ")
 }
 
-// message is the one-line text of a finding, without location or kind.
-func (r *report) message(f check.Finding) string {
+// Message is the one-line text of a finding, without location or kind.
+func (r *Result) Message(f check.Finding) string {
 	if f.Binding < 0 {
 		if f.Service == "" {
 			return f.Detail
 		}
 		return fmt.Sprintf("service %q %s", f.Service, f.Detail)
 	}
-	b := r.in.Bindings[f.Binding]
+	b := r.Input.Bindings[f.Binding]
 	hostRange := b.IsRange() // "any one of", not an expanded range
 	if f.Range != (check.PortRange{}) {
 		// an expanded range: the finding speaks for all of it
@@ -316,7 +281,7 @@ func (r *report) message(f check.Finding) string {
 		return fmt.Sprintf("%s, held by this project's own running %s: up recreates it", lead, strings.Join(slices.Compact(names), ", "))
 	case check.KindShadowed:
 		h := f.Holders[0]
-		if h.SwarmService != nil || r.opts.stack != "" {
+		if h.SwarmService != nil || r.opts.Stack != "" {
 			// the swarm's routing mesh, not a more specific address
 			var parts []string
 			for _, h := range f.Holders {
@@ -332,10 +297,10 @@ func (r *report) message(f check.Finding) string {
 		return fmt.Sprintf("%s, and %s: both will start, and connections to %s reach %s, not the container",
 			lead, holderText(h), sockAddr(h.Socket.Addr, h.Socket.Port, h.Socket.Protocol), who)
 	case check.KindDuplicate:
-		o := r.in.Bindings[f.Other]
+		o := r.Input.Bindings[f.Other]
 		at := ""
-		if src, ok := r.primary(check.Finding{Binding: f.Other}); ok {
-			at = fmt.Sprintf(" at %s:%d:%d", r.rel(src.File), src.Line, src.Column)
+		if src, ok := r.Primary(check.Finding{Binding: f.Other}); ok {
+			at = fmt.Sprintf(" at %s:%d:%d", r.Rel(src.File), src.Line, src.Column)
 		}
 		if hostRange && !o.IsRange() {
 			// a fixed port inside a host range: a matter of start order
@@ -351,8 +316,8 @@ func (r *report) message(f check.Finding) string {
 	return lead + ": " + f.Detail
 }
 
-// nextStep says what to do about an error finding.
-func (r *report) nextStep(f check.Finding) string {
+// NextStep says what to do about an error finding.
+func (r *Result) NextStep(f check.Finding) string {
 	var steps []string
 	if m, ok := r.next[f.Binding]; ok && f.Binding >= 0 && m.to == 0 {
 		steps = append(steps, "--fix cannot move it: "+m.manual)
@@ -361,7 +326,7 @@ func (r *report) nextStep(f check.Finding) string {
 		if m.newWidth() > 1 {
 			step = fmt.Sprintf("%s is the nearest free range", m.newText())
 		}
-		if m.manual != "" && !r.opts.fix && !r.opts.dryRun {
+		if m.manual != "" && !r.opts.ForFix {
 			// what --fix would say on its "not fixed" line (which a fix
 			// or dry run prints itself)
 			step += " (--fix leaves it to you: " + m.manual + ")"
@@ -416,8 +381,8 @@ func varExpr(name string) *regexp.Regexp {
 	return regexp.MustCompile(`\$\{` + n + `(?:[^{}]|\{[^{}]*\})*\}|\$` + n + `\b`)
 }
 
-// snippet returns the source line of s and a caret line under its span.
-func (r *report) snippet(s compose.Source) (string, string, bool) {
+// Snippet returns the source line of s and a caret line under its span.
+func (r *Result) Snippet(s compose.Source) (string, string, bool) {
 	if r.lines == nil {
 		r.lines = make(map[string][]string)
 	}
@@ -459,4 +424,27 @@ func (r *report) snippet(s compose.Source) (string, string, bool) {
 		}
 	}
 	return line, pad.String() + strings.Repeat("^", width), true
+}
+
+// VariablePos is where a variable's value is in its env file (what to change),
+// or where compose found its definition when the file cannot be re-read.
+func VariablePos(v *compose.Variable) (line, col int) {
+	if src, err := os.ReadFile(v.File); err == nil {
+		if l, c, ok := rewrite.EnvValuePos(src, v.Name); ok {
+			return l, c
+		}
+	}
+	return v.Line, v.Column
+}
+
+// VariableText says where a port's variable is set.
+func (r *Result) VariableText(v *compose.Variable) string {
+	switch v.Origin {
+	case compose.OriginEnvFile:
+		line, col := VariablePos(v)
+		return fmt.Sprintf("%s, set at %s:%d:%d", v.Name, r.Rel(v.File), line, col)
+	case compose.OriginShell:
+		return fmt.Sprintf("%s, set in the shell environment", v.Name)
+	}
+	return fmt.Sprintf("%s, unset, so its default %s applies", v.Name, v.Default)
 }

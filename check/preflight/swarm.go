@@ -1,4 +1,4 @@
-package main
+package preflight
 
 import (
 	"fmt"
@@ -12,8 +12,8 @@ import (
 // swarmFindings adds what the engine's swarm does to the project: with
 // --stack, the check as `docker stack deploy` sees it; without, the ports
 // that the swarm's ingress takes from the project's containers.
-func swarmFindings(o options, proj *compose.Project, in *check.Input, sw *engine.Swarm, fs []check.Finding) ([]check.Finding, error) {
-	if o.stack == "" {
+func swarmFindings(o Options, proj *compose.Project, in *check.Input, sw *engine.Swarm, fs []check.Finding) ([]check.Finding, error) {
+	if o.Stack == "" {
 		if sw == nil || sw.Services == nil {
 			return fs, nil
 		}
@@ -21,11 +21,11 @@ func swarmFindings(o options, proj *compose.Project, in *check.Input, sw *engine
 	}
 	switch {
 	case sw == nil:
-		return nil, fmt.Errorf("--stack %s: the engine is not part of a swarm, so docker stack deploy would refuse it (docker swarm init makes one)", o.stack)
+		return nil, fmt.Errorf("--stack %s: the engine is not part of a swarm, so docker stack deploy would refuse it (docker swarm init makes one)", o.Stack)
 	case !sw.Manager:
-		return nil, fmt.Errorf("--stack %s: this engine is a swarm worker, which cannot list services; run on a manager node, as docker stack deploy must", o.stack)
+		return nil, fmt.Errorf("--stack %s: this engine is a swarm worker, which cannot list services; run on a manager node, as docker stack deploy must", o.Stack)
 	}
-	return check.StackFindings(fs, in, sw, check.Stack{Name: o.stack, HostMode: hostModeBindings(proj)}), nil
+	return check.StackFindings(fs, in, sw, check.Stack{Name: o.Stack, HostMode: hostModeBindings(proj)}), nil
 }
 
 // hostModeBindings are the bindings whose port entry asks for host mode

@@ -1,4 +1,4 @@
-package main
+package preflight
 
 import (
 	"fmt"
@@ -103,7 +103,7 @@ func (m *mirror) options(o compose.Options) (compose.Options, error) {
 	o.Files = mapPaths(o.Files, abs)
 	o.EnvFiles = mapPaths(o.EnvFiles, abs)
 	pathSep := string(os.PathListSeparator)
-	if v, ok := lookupEnv(o.Environ, "COMPOSE_PATH_SEPARATOR"); ok && v != "" {
+	if v, ok := compose.LookupEnv(o.Environ, "COMPOSE_PATH_SEPARATOR"); ok && v != "" {
 		pathSep = v
 	}
 	env := make([]string, len(o.Environ))

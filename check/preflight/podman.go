@@ -1,4 +1,4 @@
-package main
+package preflight
 
 import (
 	"net/netip"

@@ -1,11 +1,10 @@
-package main
+package preflight
 
 import (
 	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -20,10 +19,10 @@ import (
 	"github.com/compose-preflight/compose-preflight/compose/rewrite"
 )
 
-// move is one set of bindings that change port together: those defined by
+// Move is one set of bindings that change port together: those defined by
 // the same places (an expanded range "8000-8002:8000-8002" is three
 // bindings of one text) or fed by the same variable.
-type move struct {
+type Move struct {
 	bindings []int  // indexes into the project's bindings
 	from     uint16 // the first port now
 	width    int    // ports in the text (a range keeps its width)
@@ -51,22 +50,38 @@ type envEdit struct {
 	used compose.Source // the compose file place that uses it
 }
 
+// Finding is the finding the move resolves (the first of its bindings').
+func (m *Move) Finding() check.Finding { return m.finding }
+
+// To is the first port after the move; 0 when no free port was found
+// (Manual says so).
+func (m *Move) To() uint16 { return m.to }
+
+// Manual says why a fix leaves the move to a human ("" when a fix writes
+// it): a variable set in the shell, a port defined in a block scalar, no
+// free port.
+func (m *Move) Manual() string { return m.manual }
+
+// String is the move as the text of the port changes: "8080 -> 8081",
+// "9000-9002 -> 9010-9012".
+func (m *Move) String() string { return m.oldText() + " -> " + m.newText() }
+
 // newWidth is how many ports the moved text names.
-func (m *move) newWidth() int {
+func (m *Move) newWidth() int {
 	if m.widen > 0 {
 		return m.widen
 	}
 	return m.width
 }
 
-func (m *move) newText() string {
+func (m *Move) newText() string {
 	if w := m.newWidth(); w > 1 {
 		return fmt.Sprintf("%d-%d", m.to, int(m.to)+w-1)
 	}
 	return strconv.Itoa(int(m.to))
 }
 
-func (m *move) oldText() string {
+func (m *Move) oldText() string {
 	if m.width > 1 {
 		return fmt.Sprintf("%d-%d", m.from, int(m.from)+m.width-1)
 	}
@@ -100,23 +115,23 @@ func sourceKey(b compose.Binding) string {
 }
 
 // planMoves groups the bindings to move and picks their new ports.
-func (r *report) planMoves(pk *check.Picker) []*move {
-	bykey := map[string]*move{}
+func (r *Result) planMoves(pk *check.Picker) []*Move {
+	bykey := map[string]*Move{}
 	// the bindings written by each text, found once: a project that
 	// publishes 1-65535 has 65,535 bindings
 	members := map[string][]int{}
-	for i, o := range r.proj.Bindings {
+	for i, o := range r.Project.Bindings {
 		if len(o.Sources) > 0 {
 			k := sourceKey(o)
 			members[k] = append(members[k], i)
 		}
 	}
-	var moves []*move
-	for _, f := range r.findings {
+	var moves []*Move
+	for _, f := range r.Findings {
 		if f.Severity != check.Error || !fixable(f.Kind) || f.Binding < 0 {
 			continue
 		}
-		b := r.proj.Bindings[f.Binding]
+		b := r.Project.Bindings[f.Binding]
 		key := sourceKey(b)
 		if key == "" {
 			key = fmt.Sprintf("binding:%d", f.Binding)
@@ -124,7 +139,7 @@ func (r *report) planMoves(pk *check.Picker) []*move {
 		if bykey[key] != nil {
 			continue
 		}
-		m := &move{finding: f}
+		m := &Move{finding: f}
 		bykey[key] = m
 		moves = append(moves, m)
 		m.bindings = members[key]
@@ -133,13 +148,13 @@ func (r *report) planMoves(pk *check.Picker) []*move {
 		}
 		// The move spans every port its text names: an expanded range moves
 		// as one window, so its container ports keep matching.
-		lo, hi := r.in.Bindings[f.Binding].Published, r.in.Bindings[f.Binding].Last
+		lo, hi := r.Input.Bindings[f.Binding].Published, r.Input.Bindings[f.Binding].Last
 		for _, i := range m.bindings {
-			cb := r.in.Bindings[i]
+			cb := r.Input.Bindings[i]
 			lo, hi = min(lo, cb.Published), max(hi, cb.Last)
 		}
 		m.from, m.width = lo, int(hi)-int(lo)+1
-		want := r.in.Bindings[f.Binding]
+		want := r.Input.Bindings[f.Binding]
 		want.Published, want.Last = lo, hi
 		if len(m.bindings) == 1 && want.Replicas > want.Width() {
 			// More replicas than ports: the new text is a range with a port
@@ -160,15 +175,15 @@ func (r *report) planMoves(pk *check.Picker) []*move {
 }
 
 // planSources decides where each definition of a move is written.
-func (r *report) planSources(m *move) {
+func (r *Result) planSources(m *Move) {
 	seenVar := map[string]bool{}
 	for _, i := range m.bindings {
-		for _, s := range r.proj.Bindings[i].Sources {
+		for _, s := range r.Project.Bindings[i].Sources {
 			switch {
 			case s.Unsafe != "":
 				m.manual = s.Unsafe
-				if i != m.finding.Binding || s.File != r.proj.Bindings[i].Sources[0].File || s.Offset != r.proj.Bindings[i].Sources[0].Offset {
-					m.manual = fmt.Sprintf("%s at %s:%d:%d", s.Unsafe, r.rel(s.File), s.Line, s.Column)
+				if i != m.finding.Binding || s.File != r.Project.Bindings[i].Sources[0].File || s.Offset != r.Project.Bindings[i].Sources[0].Offset {
+					m.manual = fmt.Sprintf("%s at %s:%d:%d", s.Unsafe, r.Rel(s.File), s.Line, s.Column)
 				}
 				return
 			case s.Variable != nil:
@@ -201,7 +216,7 @@ func (r *report) planSources(m *move) {
 				}
 				m.edits = append(m.edits, fileEdit{src: s, edit: rewrite.Edit{Offset: s.Offset, End: s.End, New: m.newText()}})
 			default:
-				m.manual = fmt.Sprintf("the port's source at %s:%d:%d is not known", r.rel(s.File), s.Line, s.Column)
+				m.manual = fmt.Sprintf("the port's source at %s:%d:%d is not known", r.Rel(s.File), s.Line, s.Column)
 				return
 			}
 		}
@@ -214,24 +229,24 @@ func (r *report) planSources(m *move) {
 // defaultEnvFile is where a variable that only has a default is set: the
 // last env file compose reads (it takes precedence), or a new .env in the
 // project directory.
-func (r *report) defaultEnvFile() (string, error) {
-	if n := len(r.proj.EnvFiles); n > 0 {
-		return r.proj.EnvFiles[n-1], nil
+func (r *Result) defaultEnvFile() (string, error) {
+	if n := len(r.Project.EnvFiles); n > 0 {
+		return r.Project.EnvFiles[n-1], nil
 	}
-	if _, off := lookupEnv(r.opts.load.Environ, "COMPOSE_DISABLE_ENV_FILE"); off {
+	if _, off := compose.LookupEnv(r.opts.Load.Environ, "COMPOSE_DISABLE_ENV_FILE"); off {
 		return "", fmt.Errorf("COMPOSE_DISABLE_ENV_FILE is set")
 	}
-	return filepath.Join(r.proj.WorkingDir, ".env"), nil
+	return filepath.Join(r.Project.WorkingDir, ".env"), nil
 }
 
 // reason says why a move was needed, for its "fixed:" line.
-func (r *report) reason(m *move) string {
+func (r *Result) reason(m *Move) string {
 	f := m.finding
 	if m.widen > 0 {
 		return fmt.Sprintf("%d replicas need a port each", m.widen)
 	}
 	if f.Kind == check.KindDuplicate {
-		o := r.in.Bindings[f.Other]
+		o := r.Input.Bindings[f.Other]
 		return fmt.Sprintf("service %q publishes %s too", o.Service, o)
 	}
 	if len(f.Holders) > 0 {
@@ -246,17 +261,31 @@ func (r *report) reason(m *move) string {
 	return fmt.Sprintf("%d is taken", f.Port)
 }
 
-// plan is the files a fix writes, with the lines that say what it did.
-type plan struct {
-	changes []rewrite.Change
-	lines   []string // one per move, "file:line:col: fixed: ..."
-	manual  []string
-	moved   []*move
+// Fixed is what a fix wrote (or, in a dry run, would write), with the
+// lines that say what it did.
+type Fixed struct {
+	// Changes are the files written, each with its old and new contents
+	// (Old is nil for a file the fix created).
+	Changes []rewrite.Change
+	// Lines say what moved, one per definition changed:
+	// "compose.yaml:12:9: fixed: service "web" 8080 -> 8081 (...)".
+	Lines []string
+	// Manual are the moves left to a human, each with the reason:
+	// "compose.yaml:12:9: not fixed: service "web" 8080 -> 8081: ...".
+	Manual []string
+	// Moved are the moves written.
+	Moved []*Move
+	// Remaining counts the error findings the fix leaves.
+	Remaining int
+	// Override is the override file written (FixOptions.Override), and
+	// OverrideUse how to make compose read it, such as ", which compose
+	// already reads".
+	Override, OverrideUse string
 }
 
 // buildPlan reads each file once and applies every move's edits to it.
-func (r *report) buildPlan(moves []*move) (*plan, error) {
-	p := &plan{}
+func (r *Result) buildPlan(moves []*Move) (*Fixed, error) {
+	p := &Fixed{}
 	contents := map[string][]byte{}  // as edited
 	originals := map[string][]byte{} // as read: what WriteFiles requires on disk
 	exists := map[string]bool{}
@@ -284,17 +313,17 @@ func (r *report) buildPlan(moves []*move) (*plan, error) {
 	type pendingEnvLine struct {
 		at int
 		e  envEdit
-		m  *move
+		m  *Move
 	}
 	var envLines []pendingEnvLine
 	envSet := map[[2]string]string{} // (file, key) -> value
 	for _, m := range moves {
 		if m.manual != "" {
-			b := r.proj.Bindings[m.finding.Binding]
-			p.manual = append(p.manual, fmt.Sprintf("%s: not fixed: service %q %s -> %s: %s", r.location(m.finding), b.Service, m.oldText(), m.newText(), m.manual))
+			b := r.Project.Bindings[m.finding.Binding]
+			p.Manual = append(p.Manual, fmt.Sprintf("%s: not fixed: service %q %s -> %s: %s", r.Location(m.finding), b.Service, m.oldText(), m.newText(), m.manual))
 			continue
 		}
-		p.moved = append(p.moved, m)
+		p.Moved = append(p.Moved, m)
 		for _, e := range m.edits {
 			if _, err := read(e.src.File); err != nil {
 				return nil, err
@@ -303,8 +332,8 @@ func (r *report) buildPlan(moves []*move) (*plan, error) {
 			// changed since it was loaded makes Splice refuse.
 			e.edit.Old = m.oldText()
 			yamlEdits[e.src.File] = append(yamlEdits[e.src.File], e.edit)
-			p.lines = append(p.lines, fmt.Sprintf("%s:%d:%d: fixed: service %q %s -> %s (%s)",
-				r.rel(e.src.File), e.src.Line, e.src.Column, r.proj.Bindings[m.finding.Binding].Service, m.oldText(), m.newText(), r.reason(m)))
+			p.Lines = append(p.Lines, fmt.Sprintf("%s:%d:%d: fixed: service %q %s -> %s (%s)",
+				r.Rel(e.src.File), e.src.Line, e.src.Column, r.Project.Bindings[m.finding.Binding].Service, m.oldText(), m.newText(), r.reason(m)))
 		}
 		for _, e := range m.envs {
 			src, err := read(e.file)
@@ -316,7 +345,7 @@ func (r *report) buildPlan(moves []*move) (*plan, error) {
 				// checked here: the value must still be the one the check saw.
 				vals, err := dotenv.ParseWithLookup(bytes.NewReader(src), func(string) (string, bool) { return "", true })
 				if err != nil || vals[e.key] != v.Value {
-					return nil, fmt.Errorf("%s: %s is not %s as written there (changed since the project was loaded, or built from other variables): not changed", r.rel(e.file), e.key, v.Value)
+					return nil, fmt.Errorf("%s: %s is not %s as written there (changed since the project was loaded, or built from other variables): not changed", r.Rel(e.file), e.key, v.Value)
 				}
 			}
 			k := [2]string{e.file, e.key}
@@ -324,14 +353,14 @@ func (r *report) buildPlan(moves []*move) (*plan, error) {
 				return nil, fmt.Errorf("%s would be set to both %s and %s", e.key, v, m.newText())
 			}
 			envSet[k] = m.newText()
-			envLines = append(envLines, pendingEnvLine{len(p.lines), e, m})
-			p.lines = append(p.lines, "")
+			envLines = append(envLines, pendingEnvLine{len(p.Lines), e, m})
+			p.Lines = append(p.Lines, "")
 		}
 	}
 	for path, edits := range yamlEdits {
 		out, err := rewrite.Splice(contents[path], edits)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", r.rel(path), err)
+			return nil, fmt.Errorf("%s: %w", r.Rel(path), err)
 		}
 		contents[path] = out
 	}
@@ -343,19 +372,19 @@ func (r *report) buildPlan(moves []*move) (*plan, error) {
 	for _, k := range keys {
 		out, err := rewrite.SetEnv(contents[k[0]], k[1], envSet[k])
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", r.rel(k[0]), err)
+			return nil, fmt.Errorf("%s: %w", r.Rel(k[0]), err)
 		}
 		contents[k[0]] = out
 	}
 	for _, l := range envLines {
-		p.lines[l.at] = r.envLine(l.e, l.m, contents[l.e.file])
+		p.Lines[l.at] = r.envLine(l.e, l.m, contents[l.e.file])
 	}
 	if err := r.guardWrites(order, exists); err != nil {
 		return nil, err
 	}
 	for _, path := range order {
 		if old := originals[path]; !exists[path] || !bytes.Equal(old, contents[path]) {
-			p.changes = append(p.changes, rewrite.Change{Path: path, Old: old, New: contents[path]})
+			p.Changes = append(p.Changes, rewrite.Change{Path: path, Old: old, New: contents[path]})
 		}
 	}
 	return p, nil
@@ -365,12 +394,12 @@ func (r *report) buildPlan(moves []*move) (*plan, error) {
 // compose or env file that is a link to elsewhere, an include from a
 // parent folder) unless --allow-outside, and anything that is not a file
 // this run read, except a new .env in the project directory.
-func (r *report) guardWrites(paths []string, exists map[string]bool) error {
+func (r *Result) guardWrites(paths []string, exists map[string]bool) error {
 	read := map[string]bool{}
-	for _, f := range append(slices.Clone(r.proj.ComposeFiles), r.proj.EnvFiles...) {
+	for _, f := range append(slices.Clone(r.Project.ComposeFiles), r.Project.EnvFiles...) {
 		read[f] = true
 	}
-	for _, b := range r.proj.Bindings {
+	for _, b := range r.Project.Bindings {
 		for _, s := range b.Sources {
 			read[s.File] = true
 			if s.Variable != nil && s.Variable.File != "" {
@@ -382,7 +411,7 @@ func (r *report) guardWrites(paths []string, exists map[string]bool) error {
 		if exists[path] && !read[path] {
 			return fmt.Errorf("%s was not read by this run: not written", path)
 		}
-		if !exists[path] && filepath.Dir(path) != r.proj.WorkingDir {
+		if !exists[path] && filepath.Dir(path) != r.Project.WorkingDir {
 			return fmt.Errorf("%s does not exist and is not the project's .env: not created", path)
 		}
 		if err := r.insideProject(path, exists[path]); err != nil {
@@ -394,11 +423,11 @@ func (r *report) guardWrites(paths []string, exists map[string]bool) error {
 
 // insideProject refuses path when it resolves (through links) outside the
 // project directory, unless --allow-outside.
-func (r *report) insideProject(path string, exists bool) error {
-	if r.opts.allowOutside {
+func (r *Result) insideProject(path string, exists bool) error {
+	if r.fix.AllowOutside {
 		return nil
 	}
-	root, err := filepath.EvalSymlinks(r.proj.WorkingDir)
+	root, err := filepath.EvalSymlinks(r.Project.WorkingDir)
 	if err != nil {
 		return fmt.Errorf("resolving the project directory: %w", err)
 	}
@@ -413,7 +442,7 @@ func (r *report) insideProject(path string, exists bool) error {
 		return fmt.Errorf("resolving %s: %w", path, err)
 	}
 	if rel, err := filepath.Rel(root, real); err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
-		shown := r.rel(path)
+		shown := r.Rel(path)
 		if real != path {
 			shown += " (" + real + ")"
 		}
@@ -424,20 +453,20 @@ func (r *report) insideProject(path string, exists bool) error {
 
 // envLine says where a variable was set, at its value in the env file
 // as it is written (src).
-func (r *report) envLine(e envEdit, m *move, src []byte) string {
-	pos := r.rel(e.file)
+func (r *Result) envLine(e envEdit, m *Move, src []byte) string {
+	pos := r.Rel(e.file)
 	if line, col, ok := rewrite.EnvValuePos(src, e.key); ok {
 		pos = fmt.Sprintf("%s:%d:%d", pos, line, col)
 	}
 	return fmt.Sprintf("%s: fixed: %s %s -> %s (used by service %q in %s:%d:%d; %s)", pos, e.key, m.oldText(), m.newText(),
-		r.proj.Bindings[m.finding.Binding].Service, r.rel(e.used.File), e.used.Line, e.used.Column, r.reason(m))
+		r.Project.Bindings[m.finding.Binding].Service, r.Rel(e.used.File), e.used.Line, e.used.Column, r.reason(m))
 }
 
 // expected is the bindings the project must load to after the plan: the
 // moved ones shifted, every other one unchanged.
-func (r *report) expected(p *plan) []check.Binding {
-	out := slices.Clone(r.in.Bindings)
-	for _, m := range p.moved {
+func (r *Result) expected(p *Fixed) []check.Binding {
+	out := slices.Clone(r.Input.Bindings)
+	for _, m := range p.Moved {
 		shift := int(m.to) - int(m.from)
 		for _, i := range m.bindings {
 			out[i].Published = uint16(int(out[i].Published) + shift)
@@ -480,55 +509,55 @@ func bindingSet(bs []check.Binding) []string {
 	return out
 }
 
-// runFix moves every fixable conflict and reports what it did. With
-// dryRun it prints the diff and writes nothing.
-func (r *report) runFix(ctx context.Context, w io.Writer, dryRun bool) (int, error) {
+// FixOptions say how a fix is written.
+type FixOptions struct {
+	// DryRun goes through every step of the fix, verification included,
+	// on a mirror of the files, and writes nothing: Fixed.Changes say
+	// what a fix would write, and a fix's refusals are the same.
+	DryRun bool
+	// Override leaves the project's files alone and writes the moved
+	// ports into this override file (ports: !override), for compose files
+	// that are read-only, vendored or shared. A relative path is from
+	// the working directory (Options.Load.WorkingDir).
+	Override string
+	// AllowOutside lets the fix write compose and env files outside the
+	// project directory (links, includes from parent folders), which it
+	// refuses otherwise.
+	AllowOutside bool
+}
+
+// Fix moves every conflict a fix resolves (in-use, shadowed, duplicate,
+// replicas) to the port its next step names, in the file or env file
+// variable that defines it, changing nothing else; then loads the project
+// again and confirms that exactly the planned ports moved, putting every
+// file back otherwise. A move that cannot be written safely is left to a
+// human, with the reason, in Fixed.Manual.
+//
+// An error of the fix is a *FixError and leaves no file changed; any
+// other error is about the input (an override file that is not valid).
+// Fixed is returned alongside an error once the moves were planned, so
+// that a caller can still say which findings the fix left.
+func (r *Result) Fix(ctx context.Context, o FixOptions) (*Fixed, error) {
+	r.fix = o
+	if o.Override != "" {
+		return r.fixOverride(ctx, o.Override, o.DryRun)
+	}
 	moves := r.moves
-	p, err := r.buildPlan(moves)
-	if err != nil {
-		return exitConflict, &exitError{code: exitConflict, err: fmt.Errorf("nothing written: %w", err)}
+	if _, err := r.buildPlan(moves); err != nil {
+		return nil, &FixError{Err: fmt.Errorf("nothing written: %w", err)}
 	}
 	// --dry-run goes through the same steps, verification included, on a
 	// mirror of the files: it says what --fix would write, and refuses
 	// what --fix would refuse, the same way.
-	if p, err = r.applyMoves(ctx, moves, dryRun); err != nil {
-		return exitConflict, err
-	}
-	remaining := r.unfixed(p)
-	for _, f := range r.findings {
-		if f.Severity == check.Error && !(fixable(f.Kind) && p.movedBinding(f.Binding)) {
-			r.writeFinding(w, f)
+	p, err := r.applyMoves(ctx, moves, o.DryRun)
+	if err != nil {
+		if fe := (*FixError)(nil); !errors.As(err, &fe) {
+			err = &FixError{Err: err}
 		}
+		return nil, err
 	}
-	if dryRun {
-		for _, c := range p.changes {
-			fmt.Fprint(w, rewrite.Diff(r.rel(c.Path), c.Old, c.New))
-		}
-		for _, l := range p.manual {
-			fmt.Fprintln(w, l)
-		}
-		fmt.Fprintf(w, "%s would move; nothing written (--dry-run)\n", plural(len(p.moved), "port", "ports"))
-		if len(p.moved) > 0 || remaining > 0 {
-			return exitConflict, nil
-		}
-		return exitClean, nil
-	}
-	for _, l := range p.lines {
-		fmt.Fprintln(w, l)
-	}
-	for _, l := range p.manual {
-		fmt.Fprintln(w, l)
-	}
-	switch {
-	case remaining == 0 && len(p.moved) > 0:
-		fmt.Fprintf(w, "%s moved; the project now checks clean.\n", plural(len(p.moved), "port", "ports"))
-	case remaining == 0:
-		fmt.Fprintln(w, "nothing to fix; the project checks clean.")
-	default:
-		fmt.Fprintf(w, "%s moved; %s left to fix by hand.\n", plural(len(p.moved), "port", "ports"), plural(remaining, "conflict", "conflicts"))
-		return exitConflict, nil
-	}
-	return exitClean, nil
+	p.Remaining = r.unfixed(p)
+	return p, nil
 }
 
 // applyMoves writes the moves and verifies the result. When the project
@@ -537,13 +566,13 @@ func (r *report) runFix(ctx context.Context, w io.Writer, dryRun bool) (int, err
 // by one from the original files: each move that works alone and with the
 // ones kept before it is kept, the others are left for a human with the
 // reason. A write error restores everything and ends the run.
-func (r *report) applyMoves(ctx context.Context, moves []*move, dryRun bool) (*plan, error) {
+func (r *Result) applyMoves(ctx context.Context, moves []*Move, dryRun bool) (*Fixed, error) {
 	p, err := r.attempt(ctx, moves, dryRun)
 	var ve *verifyError
 	if err == nil || !errors.As(err, &ve) {
 		return p, err
 	}
-	var kept []*move
+	var kept []*Move
 	for _, m := range moves {
 		if m.manual != "" {
 			continue
@@ -558,7 +587,7 @@ func (r *report) applyMoves(ctx context.Context, moves []*move, dryRun bool) (*p
 		}
 		if !dryRun {
 			if err := restore(undoOf(trial)); err != nil {
-				return nil, &exitError{code: exitConflict, err: fmt.Errorf("restoring the files after a trial: %w", err)}
+				return nil, &FixError{Err: fmt.Errorf("restoring the files after a trial: %w", err)}
 			}
 		}
 		kept = append(kept, m)
@@ -574,50 +603,50 @@ func (r *report) applyMoves(ctx context.Context, moves []*move, dryRun bool) (*p
 //
 // With dryRun the plan is written to a mirror of the files (see mirror)
 // and verified there; the project's files are never touched.
-func (r *report) attempt(ctx context.Context, moves []*move, dryRun bool) (*plan, error) {
+func (r *Result) attempt(ctx context.Context, moves []*Move, dryRun bool) (*Fixed, error) {
 	p, err := r.buildPlan(moves)
 	if err != nil {
-		return nil, &exitError{code: exitConflict, err: fmt.Errorf("nothing written: %w", err)}
+		return nil, &FixError{Err: fmt.Errorf("nothing written: %w", err)}
 	}
-	if len(p.changes) == 0 {
+	if len(p.Changes) == 0 {
 		return p, nil
 	}
 	if dryRun {
 		return p, r.verifyMirrored(ctx, p)
 	}
-	if err := rewrite.WriteFiles(p.changes); err != nil {
-		return nil, &exitError{code: exitConflict, err: fmt.Errorf("nothing changed: %w", err)}
+	if err := rewrite.WriteFiles(p.Changes); err != nil {
+		return nil, &FixError{Err: fmt.Errorf("nothing changed: %w", err)}
 	}
-	if err := r.verify(ctx, p, r.opts.load); err != nil {
+	if err := r.verify(ctx, p, r.opts.Load); err != nil {
 		if rerr := restore(undoOf(p)); rerr != nil {
-			return nil, &exitError{code: exitConflict, err: fmt.Errorf("%v; and restoring the files failed: %v", err, rerr)}
+			return nil, &FixError{Err: fmt.Errorf("%v; and restoring the files failed: %v", err, rerr)}
 		}
 		if ve := (*verifyError)(nil); errors.As(err, &ve) {
 			return nil, err
 		}
-		return nil, &exitError{code: exitConflict, err: fmt.Errorf("every file restored: %w", err)}
+		return nil, &FixError{Err: fmt.Errorf("every file restored: %w", err)}
 	}
 	return p, nil
 }
 
 // verifyMirrored verifies plan p on a mirror of the files, and reports a
 // failure as attempt does after restoring the files.
-func (r *report) verifyMirrored(ctx context.Context, p *plan) error {
-	m, err := newMirror(p.changes)
+func (r *Result) verifyMirrored(ctx context.Context, p *Fixed) error {
+	m, err := newMirror(p.Changes)
 	if err != nil {
-		return &exitError{code: exitConflict, err: err}
+		return &FixError{Err: err}
 	}
 	defer m.remove()
-	load, err := m.options(r.opts.load)
+	load, err := m.options(r.opts.Load)
 	if err != nil {
-		return &exitError{code: exitConflict, err: fmt.Errorf("preparing the dry run: %w", err)}
+		return &FixError{Err: fmt.Errorf("preparing the dry run: %w", err)}
 	}
 	err = r.verify(ctx, p, load)
 	if ve := (*verifyError)(nil); errors.As(err, &ve) {
 		return &verifyError{err: m.unmirror(ve.err)}
 	}
 	if err != nil {
-		return &exitError{code: exitConflict, err: fmt.Errorf("every file restored: %w", m.unmirror(err))}
+		return &FixError{Err: fmt.Errorf("every file restored: %w", m.unmirror(err))}
 	}
 	return nil
 }
@@ -629,8 +658,8 @@ func (e *verifyError) Error() string { return e.err.Error() }
 func (e *verifyError) Unwrap() error { return e.err }
 
 // movedBinding reports whether the plan moves binding i.
-func (p *plan) movedBinding(i int) bool {
-	for _, m := range p.moved {
+func (p *Fixed) movedBinding(i int) bool {
+	for _, m := range p.Moved {
 		if slices.Contains(m.bindings, i) {
 			return true
 		}
@@ -638,11 +667,17 @@ func (p *plan) movedBinding(i int) bool {
 	return false
 }
 
+// Left reports whether f is an error finding the fix leaves: one it does
+// not resolve by moving a port.
+func (p *Fixed) Left(f check.Finding) bool {
+	return f.Severity == check.Error && !(fixable(f.Kind) && p.movedBinding(f.Binding))
+}
+
 // unfixed counts the error findings a plan leaves.
-func (r *report) unfixed(p *plan) int {
+func (r *Result) unfixed(p *Fixed) int {
 	n := 0
-	for _, f := range r.findings {
-		if f.Severity == check.Error && !(fixable(f.Kind) && p.movedBinding(f.Binding)) {
+	for _, f := range r.Findings {
+		if p.Left(f) {
 			n++
 		}
 	}
@@ -650,9 +685,9 @@ func (r *report) unfixed(p *plan) int {
 }
 
 // undoOf is the changes that put every file of p back as it was.
-func undoOf(p *plan) []rewrite.Change {
-	undo := make([]rewrite.Change, len(p.changes))
-	for i, c := range p.changes {
+func undoOf(p *Fixed) []rewrite.Change {
+	undo := make([]rewrite.Change, len(p.Changes))
+	for i, c := range p.Changes {
 		undo[i] = rewrite.Change{Path: c.Path, Old: c.New, New: c.Old}
 	}
 	return undo
@@ -677,7 +712,7 @@ func restore(undo []rewrite.Change) error {
 // verify reloads the project (with load, the options it was loaded with
 // plus any file the fix added) and checks that exactly the planned ports
 // changed and that no moved port conflicts.
-func (r *report) verify(ctx context.Context, p *plan, load compose.Options) error {
+func (r *Result) verify(ctx context.Context, p *Fixed, load compose.Options) error {
 	proj, err := compose.Load(ctx, load)
 	if err != nil {
 		return fmt.Errorf("the project no longer loads: %w", err)
@@ -691,13 +726,13 @@ func (r *report) verify(ctx context.Context, p *plan, load compose.Options) erro
 		extra, missing := setDiff(g, w), setDiff(w, g)
 		return &verifyError{err: fmt.Errorf("the project loads %s instead of %s", strings.Join(extra, ", "), strings.Join(missing, ", "))}
 	}
-	in := *r.in
+	in := *r.Input
 	in.Bindings = got
 	fs := check.Find(in)
 	fs = check.Attribute(fs, &in)
 	for _, f := range fs {
 		if f.Severity == check.Error && fixable(f.Kind) {
-			for _, m := range p.moved {
+			for _, m := range p.Moved {
 				if slices.Contains(m.bindings, f.Binding) {
 					return &verifyError{err: fmt.Errorf("service %q still conflicts on %s after the move", f.Service, got[f.Binding])}
 				}

@@ -115,7 +115,10 @@ type ports struct {
 	next int
 }
 
-var portPool = &ports{next: 20000 + 100*rand.IntN(80)}
+var portPool = &ports{next: 20000 + 100*rand.IntN(60)}
+
+// blockStride is how far apart the scenarios' blocks of ports start.
+const blockStride = 40
 
 // block returns n consecutive free ports.
 func (p *ports) block(t *testing.T, n int) []int {
@@ -124,7 +127,11 @@ func (p *ports) block(t *testing.T, n int) []int {
 	defer p.mu.Unlock()
 	for p.next+n < 32000 {
 		first := p.next
-		p.next += n + 2
+		// A scenario's --fix moves its ports to the nearest free ones
+		// above them: the room up to the next block is for that, so that
+		// a fixed project never takes a port of a scenario running beside
+		// it.
+		p.next += blockStride
 		ok := true
 		for port := first; port < first+n && ok; port++ {
 			ok = free(port)

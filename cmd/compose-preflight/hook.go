@@ -162,7 +162,7 @@ func hookRun(c *cli.Context, sio stdio) (int, error) {
 	}
 	if c.IsSet("file") || c.IsSet("project-directory") {
 		// the files the named ones read, such as an env_file app.conf
-		if err := st.AddReads(c.Context, opts.load.Files); err != nil {
+		if err := st.AddReads(c.Context, opts.check.Load.Files); err != nil {
 			return exitUsage, loadError(err)
 		}
 		n, err := runCheck(c.Context, opts, staged)
@@ -178,7 +178,6 @@ func hookRun(c *cli.Context, sio stdio) (int, error) {
 	if len(touched) == 0 {
 		return exitClean, nil
 	}
-	opts.load.WorkingDir = st.Root
 	return checkProjects(c, opts, staged, st.Root, touched)
 }
 

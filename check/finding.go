@@ -50,6 +50,28 @@ const (
 	KindInContainer Kind = "in-container"
 )
 
+// descriptions are the kinds' one-line descriptions (Kind.Description).
+var descriptions = map[Kind]string{
+	KindInUse:             "A published port is already held on the host: the engine's bind will fail.",
+	KindShadowed:          "A published port overlaps a host socket on another address: both start, and one gets the other's traffic.",
+	KindDuplicate:         "Two bindings of the project overlap: the engine refuses the second.",
+	KindReplicas:          "A service has more replicas than host ports.",
+	KindOwn:               "The port is held by this project's own running container.",
+	KindHostNetwork:       "A service on the host network binds its ports on the host directly.",
+	KindNetworkMode:       "A service sharing another container's network publishes ports, which the engine refuses.",
+	KindHostIP:            "A published port's host IP is not an address of this host: the engine's bind will fail.",
+	KindEphemeral:         "A fixed port inside the ephemeral range can be taken by an outgoing connection.",
+	KindPrivileged:        "A port below the unprivileged start needs a rootful engine.",
+	KindEngineUnreachable: "The Docker engine did not answer: container-held ports were not checked.",
+	KindInContainer:       "The check runs inside a container, whose sockets are not the host's.",
+	KindRangeOrder:        "A host range's first port is held: engines before Docker 27 fail there, later ones try the next.",
+}
+
+// Description says in one sentence what a finding of kind k means, for
+// the rules of reports that describe each kind once (SARIF); "" for a
+// kind this package does not report.
+func (k Kind) Description() string { return descriptions[k] }
+
 // Severity orders findings; only errors fail a run (warnings too with
 // --strict).
 type Severity uint8

@@ -24,6 +24,11 @@
 // the project again; a dry run verifies it on a mirror of the files and
 // writes nothing.
 //
+// [ProjectOptions] checks each of the projects that package
+// compose/discover finds below a folder (compose-preflight --recursive,
+// the git hook) as docker compose run in that project's folder would load
+// it.
+//
 // Errors say what failed in one line, with the file and line when the
 // project does not load. A [*FixError] means the project was checked but a
 // fix could not be written (nothing was left changed); any other error is

@@ -14,11 +14,12 @@ import (
 // runCheck runs one check and writes its report; it returns the exit code.
 // Load errors are returned as exit code 2 with their one-line message.
 func runCheck(ctx context.Context, o options, sio stdio) (int, error) {
-	if o.static && o.staticReason != "" {
+	if o.check.Static && o.staticReason != "" {
 		fmt.Fprintln(sio.stderr, "compose-preflight:", o.staticReason)
 	}
-	res, err := checkProject(ctx, o, sio)
+	res, err := preflight.Check(ctx, o.check)
 	if err != nil {
+		err = withExitCode(err)
 		return exitCodeOf(err), err
 	}
 	defer res.Close()
@@ -30,25 +31,6 @@ func runCheck(ctx context.Context, o options, sio stdio) (int, error) {
 		return exitUsage, loadError(err)
 	}
 	return r.exitCode(), nil
-}
-
-// checkProject runs the library's check with the options of the command
-// line; its errors carry their exit code.
-func checkProject(ctx context.Context, o options, sio stdio) (*preflight.Result, error) {
-	res, err := preflight.Check(ctx, preflight.Options{
-		Load:          o.load,
-		Static:        o.static,
-		Engine:        o.engine,
-		EngineTimeout: o.engineTimeout,
-		Root:          sio.root,
-		Stack:         o.stack,
-		ForFix:        o.fix || o.dryRun,
-		Lock:          o.fix && !o.dryRun,
-	})
-	if err != nil {
-		return nil, withExitCode(err)
-	}
-	return res, nil
 }
 
 // withExitCode gives a library error its exit code: 1 for a fix that

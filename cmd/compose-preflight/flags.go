@@ -3,20 +3,21 @@ package main
 import (
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/compose-preflight/compose-preflight/check/engine"
+	"github.com/compose-preflight/compose-preflight/check/preflight"
 	"github.com/compose-preflight/compose-preflight/compose"
 )
 
 // options is what one run was asked to do.
 type options struct {
-	load     compose.Options
+	// check is what the library is asked to check; the rest says how its
+	// result is rendered or fixed.
+	check    preflight.Options
 	format   string
 	quiet    bool
-	static   bool
 	strict   bool
 	color    bool
 	fix      bool
@@ -24,15 +25,9 @@ type options struct {
 	override string
 	// allowOutside lets --fix write files outside the project directory.
 	allowOutside bool
-	// engine is auto, off or required; engineTimeout bounds the engine call.
-	engine        string
-	engineTimeout time.Duration
 	// staticReason says why the host is not checked, for the one line
 	// that tells the user so ("" when --static was asked for).
 	staticReason string
-	// stack checks the project as `docker stack deploy -c FILE NAME`
-	// deploys it on the engine's swarm.
-	stack string
 }
 
 var formats = []string{"text", "json", "github", "sarif"}
@@ -63,25 +58,30 @@ func checkFlags() []cli.Flag {
 
 func optionsFrom(c *cli.Context, sio stdio) (options, error) {
 	o := options{
-		load: compose.Options{
-			Files:       c.StringSlice("file"),
-			ProjectName: c.String("project-name"),
-			ProjectDir:  c.String("project-directory"),
-			EnvFiles:    c.StringSlice("env-file"),
-			Profiles:    c.StringSlice("profile"),
-			WorkingDir:  sio.cwd,
-			Environ:     sio.environ,
+		check: preflight.Options{
+			Load: compose.Options{
+				Files:       c.StringSlice("file"),
+				ProjectName: c.String("project-name"),
+				ProjectDir:  c.String("project-directory"),
+				EnvFiles:    c.StringSlice("env-file"),
+				Profiles:    c.StringSlice("profile"),
+				WorkingDir:  sio.cwd,
+				Environ:     sio.environ,
+			},
+			Static:        c.Bool("static"),
+			Engine:        c.String("engine"),
+			EngineTimeout: c.Duration("engine-timeout"),
+			Root:          sio.root,
+			Stack:         c.String("stack"),
 		},
 		format: c.String("format"),
 		quiet:  c.Bool("quiet"),
-		static: c.Bool("static"),
 		strict: c.Bool("strict"),
 	}
-	o.engine, o.engineTimeout = c.String("engine"), c.Duration("engine-timeout")
 	o.fix, o.dryRun, o.override = c.Bool("fix"), c.Bool("dry-run"), c.String("override")
 	o.allowOutside = c.Bool("allow-outside")
-	o.stack = c.String("stack")
-	if o.stack != "" && o.engine == "off" {
+	o.check.ForFix, o.check.Lock = o.fix || o.dryRun, o.fix && !o.dryRun
+	if o.check.Stack != "" && o.check.Engine == "off" {
 		return o, usageError("--stack checks against the engine's swarm: drop --engine=off")
 	}
 	if o.override != "" && !o.fix && !o.dryRun {
@@ -90,20 +90,20 @@ func optionsFrom(c *cli.Context, sio stdio) (options, error) {
 	if (o.fix || o.dryRun) && o.format != "text" {
 		return o, usageError("--fix and --dry-run print text: drop --format %s", o.format)
 	}
-	if !slices.Contains([]string{"auto", "off", "required"}, o.engine) {
-		return o, usageError("--engine %q: want auto, off or required", o.engine)
+	if !slices.Contains([]string{"auto", "off", "required"}, o.check.Engine) {
+		return o, usageError("--engine %q: want auto, off or required", o.check.Engine)
 	}
-	if o.engineTimeout <= 0 {
-		return o, usageError("--engine-timeout %s: want a positive duration such as 500ms", o.engineTimeout)
+	if o.check.EngineTimeout <= 0 {
+		return o, usageError("--engine-timeout %s: want a positive duration such as 500ms", o.check.EngineTimeout)
 	}
 	if !slices.Contains(formats, o.format) {
 		return o, usageError("--format %q: want one of %s", o.format, strings.Join(formats, ", "))
 	}
-	if o.static && c.Bool("host") {
+	if o.check.Static && c.Bool("host") {
 		return o, usageError("--static and --host contradict each other")
 	}
-	if !o.static && !c.Bool("host") && isCI(sio.environ) {
-		o.static = true
+	if !o.check.Static && !c.Bool("host") && isCI(sio.environ) {
+		o.check.Static = true
 		o.staticReason = "CI=true: checking the files only, since this host is not where the project runs (--host checks it anyway)"
 	}
 	_, noColor := compose.LookupEnv(sio.environ, "NO_COLOR")

@@ -6,14 +6,11 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path"
 	"path/filepath"
-	"slices"
 	"strings"
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/compose-preflight/compose-preflight/compose/discover"
 	"github.com/compose-preflight/compose-preflight/internal/githook"
 )
 
@@ -165,62 +162,22 @@ func hookRun(c *cli.Context, sio stdio) (int, error) {
 	}
 	if c.IsSet("file") || c.IsSet("project-directory") {
 		// the files the named ones read, such as an env_file app.conf
-		var files []string
-		for _, f := range opts.load.Files {
-			if !filepath.IsAbs(f) {
-				f = filepath.Join(st.Dir, f)
-			}
-			if rel, err := filepath.Rel(st.Root, f); err == nil {
-				files = append(files, filepath.ToSlash(rel))
-			}
-		}
-		if err := st.Add(c.Context, discover.Reads(st.Root, files)); err != nil {
+		if err := st.AddReads(c.Context, opts.check.Load.Files); err != nil {
 			return exitUsage, loadError(err)
 		}
 		n, err := runCheck(c.Context, opts, staged)
 		return n, relativeError(err, st.Root)
 	}
-
-	// The FILEs are relative to where the hook runs; the projects' paths
-	// to the top of the work tree.
-	prefix, err := filepath.Rel(st.Root, st.Dir)
-	if err != nil {
-		return exitUsage, loadError(err)
+	touched, notes, err := st.Projects(c.Context, c.Args().Slice())
+	for _, n := range notes {
+		fmt.Fprintf(sio.stderr, "compose-preflight: %s\n", n)
 	}
-	changed := slices.Clone(st.Changed)
-	for _, f := range c.Args().Slice() {
-		p := path.Clean(path.Join(filepath.ToSlash(prefix), filepath.ToSlash(f)))
-		if !slices.Contains(changed, p) {
-			changed = append(changed, p)
-		}
-	}
-	projects, err := discover.Find(st.Root)
 	if err != nil {
 		return exitUsage, loadError(relativeError(err, st.Root))
-	}
-	touched, loose := discover.Touched(projects, changed)
-	for _, f := range loose {
-		name := path.Base(f)
-		if !discover.IsComposeName(name) && !discover.IsEnvName(name) {
-			continue // YAML of another kind (CI workflows, manifests)
-		}
-		if _, err := os.Lstat(filepath.Join(st.Root, filepath.FromSlash(f))); err != nil {
-			fmt.Fprintf(sio.stderr, "compose-preflight: %s: removed, and no project is left that reads it: nothing to check\n", f)
-			continue
-		}
-		fmt.Fprintf(sio.stderr, "compose-preflight: %s: part of no compose project (no compose file in its folder loads it): not checked\n", f)
 	}
 	if len(touched) == 0 {
 		return exitClean, nil
 	}
-	var reads []string
-	for _, p := range touched {
-		reads = append(reads, p.Reads...)
-	}
-	if err := st.Add(c.Context, reads); err != nil {
-		return exitUsage, loadError(err)
-	}
-	opts.load.WorkingDir = st.Root
 	return checkProjects(c, opts, staged, st.Root, touched)
 }
 

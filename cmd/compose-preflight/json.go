@@ -179,6 +179,6 @@ func (r *report) jsonReport() jsonReport {
 		rep.Findings = append(rep.Findings, jf)
 	}
 	rep.Summary.ExitCode = r.exitCode()
-	rep.Summary.Static = r.opts.static
+	rep.Summary.Static = r.opts.check.Static
 	return rep
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/compose-preflight/compose-preflight/check/preflight"
 	"github.com/compose-preflight/compose-preflight/compose/discover"
 )
 
@@ -52,17 +53,7 @@ func checkRecursive(c *cli.Context, sio stdio, code *int) error {
 func checkProjects(c *cli.Context, o options, sio stdio, base string, projects []discover.Project) (int, error) {
 	one := func(p discover.Project, out io.Writer, first bool) (int, error) {
 		po := o
-		po.load.WorkingDir = base
-		if p.Dir != "." || !p.Default() {
-			// From base, with its files named: the same project, with
-			// paths in messages relative to base.
-			po.load.Files = make([]string, len(p.Files))
-			for i, f := range p.Files {
-				po.load.Files[i] = filepath.FromSlash(f)
-			}
-		}
-		// else the project of base itself, loaded exactly as a bare
-		// docker compose there (a COMPOSE_FILE in its .env included)
+		po.check = preflight.ProjectOptions(base, p, o.check)
 		if !first {
 			po.staticReason = "" // said once
 		}

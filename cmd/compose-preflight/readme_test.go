@@ -70,7 +70,7 @@ func TestEveryKindDocumented(t *testing.T) {
 			if !strings.Contains(string(readme), "| `"+kind+"` |") {
 				t.Errorf("%s (%q) is not in the README's table of kinds", name.Name, kind)
 			}
-			if kindDescriptions[check.Kind(kind)] == "" {
+			if check.Kind(kind).Description() == "" {
 				t.Errorf("%s (%q) has no SARIF rule description", name.Name, kind)
 			}
 		}

@@ -68,23 +68,6 @@ type sarifRegion struct {
 	StartColumn int `json:"startColumn"`
 }
 
-// kindDescriptions are the rules' one-line descriptions.
-var kindDescriptions = map[check.Kind]string{
-	check.KindInUse:             "A published port is already held on the host: the engine's bind will fail.",
-	check.KindShadowed:          "A published port overlaps a host socket on another address: both start, and one gets the other's traffic.",
-	check.KindDuplicate:         "Two bindings of the project overlap: the engine refuses the second.",
-	check.KindReplicas:          "A service has more replicas than host ports.",
-	check.KindOwn:               "The port is held by this project's own running container.",
-	check.KindHostNetwork:       "A service on the host network binds its ports on the host directly.",
-	check.KindNetworkMode:       "A service sharing another container's network publishes ports, which the engine refuses.",
-	check.KindHostIP:            "A published port's host IP is not an address of this host: the engine's bind will fail.",
-	check.KindEphemeral:         "A fixed port inside the ephemeral range can be taken by an outgoing connection.",
-	check.KindPrivileged:        "A port below the unprivileged start needs a rootful engine.",
-	check.KindEngineUnreachable: "The Docker engine did not answer: container-held ports were not checked.",
-	check.KindInContainer:       "The check runs inside a container, whose sockets are not the host's.",
-	check.KindRangeOrder:        "A host range's first port is held: engines before Docker 27 fail there, later ones try the next.",
-}
-
 func (r *report) writeSARIF(w io.Writer) error {
 	run := sarifRun{Tool: sarifTool{Driver: sarifDriver{
 		Name: "compose-preflight", Version: version(),
@@ -117,7 +100,7 @@ func (r *report) writeSARIF(w io.Writer) error {
 	}
 	run.Tool.Driver.Rules = []sarifRule{}
 	for k := range used {
-		run.Tool.Driver.Rules = append(run.Tool.Driver.Rules, sarifRule{ID: string(k), ShortDescription: sarifMessage{kindDescriptions[k]}})
+		run.Tool.Driver.Rules = append(run.Tool.Driver.Rules, sarifRule{ID: string(k), ShortDescription: sarifMessage{k.Description()}})
 	}
 	sort.Slice(run.Tool.Driver.Rules, func(i, j int) bool { return run.Tool.Driver.Rules[i].ID < run.Tool.Driver.Rules[j].ID })
 	enc := json.NewEncoder(w)

@@ -33,9 +33,10 @@ func whyCommand(sio stdio, code *int) *cli.Command {
 			if err != nil {
 				return err
 			}
-			o := options{engine: c.String("engine"), engineTimeout: c.Duration("engine-timeout")}
-			if o.engine == "" {
-				o.engine, o.engineTimeout = "auto", engine.DefaultTimeout
+			// Load is read for its environment only (where the engine is).
+			o := preflight.Options{Load: compose.Options{Environ: sio.environ}, Engine: c.String("engine"), EngineTimeout: c.Duration("engine-timeout"), Root: sio.root}
+			if o.Engine == "" {
+				o.Engine, o.EngineTimeout = "auto", engine.DefaultTimeout
 			}
 			n, err := why(c.Context, o, sio, port, protos)
 			*code = n
@@ -64,8 +65,8 @@ func parsePortArg(arg string) (uint16, []string, error) {
 
 // why finds and prints every holder of port on protos; it returns the exit
 // code: 0 when something holds it, 1 when nothing does.
-func why(ctx context.Context, o options, sio stdio, port uint16, protos []string) (int, error) {
-	h, err := preflight.Why(ctx, preflight.Options{Load: compose.Options{Environ: sio.environ}, Engine: o.engine, EngineTimeout: o.engineTimeout, Root: sio.root}, port, protos)
+func why(ctx context.Context, o preflight.Options, sio stdio, port uint16, protos []string) (int, error) {
+	h, err := preflight.Why(ctx, o, port, protos)
 	if err != nil {
 		return exitUsage, loadError(err)
 	}

@@ -17,20 +17,10 @@ const serveEnv = "PREFLIGHT_TEST_SERVE_UNIX"
 
 func TestMain(m *testing.M) {
 	if path := os.Getenv(serveEnv); path != "" {
-		l, err := net.Listen("unix", path)
-		if err != nil {
+		if _, err := serveUnix(path); err != nil {
 			fmt.Println("listen:", err)
 			os.Exit(1)
 		}
-		go func() {
-			for {
-				c, err := l.Accept()
-				if err != nil {
-					return
-				}
-				c.Close()
-			}
-		}()
 		fmt.Println("ready")
 		bufio.NewReader(os.Stdin).ReadString('\n')
 		os.Exit(0)
@@ -38,15 +28,13 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// TestEngineNamespaceSame: an engine served by this very process shares
-// its network namespace.
-func TestEngineNamespaceSame(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "docker.sock")
+// serveUnix listens on a unix socket and closes every connection it
+// accepts: a peer for SO_PEERCRED, and nothing more.
+func serveUnix(path string) (net.Listener, error) {
 	l, err := net.Listen("unix", path)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
-	defer l.Close()
 	go func() {
 		for {
 			c, err := l.Accept()
@@ -56,6 +44,18 @@ func TestEngineNamespaceSame(t *testing.T) {
 			c.Close()
 		}
 	}()
+	return l, nil
+}
+
+// TestEngineNamespaceSame: an engine served by this very process shares
+// its network namespace.
+func TestEngineNamespaceSame(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "docker.sock")
+	l, err := serveUnix(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
 	ns := EngineNamespace(Endpoint{Host: "unix://" + path}, "/proc")
 	if !ns.Known || !ns.Same || ns.PID != os.Getpid() {
 		t.Fatalf("EngineNamespace = %+v, want the same namespace, pid %d", ns, os.Getpid())

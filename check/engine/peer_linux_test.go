@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,20 +11,11 @@ import (
 // this process's user and command as its peer.
 func TestPeerOf(t *testing.T) {
 	sock := filepath.Join(t.TempDir(), "engine.sock")
-	l, err := net.Listen("unix", sock)
+	l, err := serveUnix(sock)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer l.Close()
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			c.Close()
-		}
-	}()
 	comm, err := os.ReadFile("/proc/self/comm")
 	if err != nil {
 		t.Skip(err)

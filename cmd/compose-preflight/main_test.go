@@ -44,9 +44,9 @@ func hold(spec string) int {
 		var err error
 		switch {
 		case network == "bound4":
-			c, err = boundOnly(addr)
+			c, err = testutil.BoundOnly(addr, false)
 		case network == "client4":
-			c, err = clientFrom(addr)
+			c, err = testutil.ClientFrom(addr)
 		case strings.HasPrefix(network, "udp"):
 			c, err = net.ListenPacket(network, addr)
 		default:
@@ -64,43 +64,6 @@ func hold(spec string) int {
 		c.Close()
 	}
 	return 0
-}
-
-// clientFrom opens an outgoing connection whose local end is addr: a
-// client socket that blocks a listener on that port (even with
-// SO_REUSEADDR) while no socket listens there.
-func clientFrom(addr string) (interface{ Close() error }, error) {
-	local, err := net.ResolveTCPAddr("tcp4", addr)
-	if err != nil {
-		return nil, err
-	}
-	l, err := net.Listen("tcp4", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
-	}
-	d := net.Dialer{LocalAddr: local}
-	c, err := d.Dial("tcp4", l.Addr().String())
-	if err != nil {
-		l.Close()
-		return nil, err
-	}
-	s, err := l.Accept()
-	if err != nil {
-		return nil, err
-	}
-	// The listener goes; the accepted end stays on the listener's port,
-	// the client end on addr.
-	l.Close()
-	return closers{c, s}, nil
-}
-
-type closers []interface{ Close() error }
-
-func (cs closers) Close() error {
-	for _, c := range cs {
-		c.Close()
-	}
-	return nil
 }
 
 // startHolder runs the test binary as a process holding the sockets in

@@ -123,11 +123,17 @@ func env() []string {
 // run runs a command in dir and returns its combined output and exit code.
 func run(t *testing.T, dir string, name string, args ...string) (string, int) {
 	t.Helper()
+	return runWith(t, dir, env(), name, args...)
+}
+
+// runWith is run with the environment environ.
+func runWith(t *testing.T, dir string, environ []string, name string, args ...string) (string, int) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Dir = dir
-	cmd.Env = env()
+	cmd.Env = environ
 	var buf bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &buf, &buf
 	err := cmd.Run()

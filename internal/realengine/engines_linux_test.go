@@ -3,18 +3,14 @@
 package realengine
 
 import (
-	"bytes"
-	"context"
 	"fmt"
 	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"strings"
 	"sync"
 	"testing"
-	"time"
 )
 
 // Helpers of the Podman and Swarm suites: they reach their engine through
@@ -63,23 +59,7 @@ func skipOrFail(t *testing.T, require, why, how string) {
 // runEnv is run with more environment (DOCKER_HOST), after env()'s.
 func runEnv(t *testing.T, dir string, more []string, name string, args ...string) (string, int) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, name, args...)
-	cmd.Dir = dir
-	cmd.Env = append(env(), more...)
-	var buf bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &buf, &buf
-	err := cmd.Run()
-	code := 0
-	if err != nil {
-		ee, ok := err.(*exec.ExitError)
-		if !ok {
-			t.Fatalf("%s %s: %v", name, strings.Join(args, " "), err)
-		}
-		code = ee.ExitCode()
-	}
-	return buf.String(), code
+	return runWith(t, dir, append(env(), more...), name, args...)
 }
 
 // enginePortError adds what Podman and Swarm print when a port cannot be
@@ -91,35 +71,4 @@ var enginePortError = regexp.MustCompile(portError.String() + `|cannot listen on
 var runID = fmt.Sprintf("%04x", rand.IntN(1<<16))
 
 // enginePool hands out the Podman and Swarm scenarios' ports.
-var enginePool = &highPorts{next: 40000 + 10*rand.IntN(40)}
-
-type highPorts struct {
-	mu   sync.Mutex
-	next int
-}
-
-func (p *highPorts) block(t *testing.T, n int) []int {
-	t.Helper()
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for tries := 0; tries < 200; tries++ {
-		if p.next+n > 40999 {
-			p.next = 40000
-		}
-		first := p.next
-		p.next += n + 1
-		ok := true
-		for port := first; port < first+n && ok; port++ {
-			ok = free(port)
-		}
-		if ok {
-			out := make([]int, n)
-			for i := range out {
-				out[i] = first + i
-			}
-			return out
-		}
-	}
-	t.Fatal("no free block of ports left in 40000-40999")
-	return nil
-}
+var enginePool = &ports{next: 40000 + 10*rand.IntN(40), lo: 40000, hi: 40999, stride: 1}

@@ -7,12 +7,13 @@ import (
 	"io"
 	"math/rand/v2"
 	"net"
-	"net/netip"
 	"strings"
 	"sync"
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/compose-preflight/compose-preflight/internal/testutil"
 )
 
 // hold opens, in this process, the host socket that spec describes and
@@ -35,9 +36,9 @@ func hold(t *testing.T, spec string) {
 	case "udp4", "udp6":
 		c, err = net.ListenPacket(kind, addr)
 	case "bound4", "bound4reuse":
-		c, err = boundOnly(addr, kind == "bound4reuse")
+		c, err = testutil.BoundOnly(addr, kind == "bound4reuse")
 	case "client4":
-		c, err = clientFrom(addr)
+		c, err = testutil.ClientFrom(addr)
 	default:
 		t.Fatalf("unknown holder kind %q", kind)
 	}
@@ -47,91 +48,35 @@ func hold(t *testing.T, spec string) {
 	t.Cleanup(func() { c.Close() })
 }
 
-type fdCloser int
-
-func (f fdCloser) Close() error { return unix.Close(int(f)) }
-
-func boundOnly(addr string, reuse bool) (io.Closer, error) {
-	ap, err := netip.ParseAddrPort(addr)
-	if err != nil {
-		return nil, err
-	}
-	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		return nil, err
-	}
-	if reuse {
-		if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1); err != nil {
-			unix.Close(fd)
-			return nil, err
-		}
-	}
-	if err := unix.Bind(fd, &unix.SockaddrInet4{Port: int(ap.Port()), Addr: ap.Addr().As4()}); err != nil {
-		unix.Close(fd)
-		return nil, err
-	}
-	return fdCloser(fd), nil
-}
-
-type closers []io.Closer
-
-func (cs closers) Close() error {
-	for _, c := range cs {
-		c.Close()
-	}
-	return nil
-}
-
-// clientFrom opens a connection whose local end is addr, then closes the
-// listener it reached: a client socket on the port, no listener.
-func clientFrom(addr string) (io.Closer, error) {
-	local, err := net.ResolveTCPAddr("tcp4", addr)
-	if err != nil {
-		return nil, err
-	}
-	l, err := net.Listen("tcp4", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
-	}
-	defer l.Close()
-	d := net.Dialer{LocalAddr: local}
-	c, err := d.Dial("tcp4", l.Addr().String())
-	if err != nil {
-		return nil, err
-	}
-	s, err := l.Accept()
-	if err != nil {
-		c.Close()
-		return nil, err
-	}
-	return closers{c, s}, nil
-}
-
 // ports hands out blocks of consecutive host ports that are free on every
-// address family and protocol, below the ephemeral range, one block per
-// scenario so that scenarios can run side by side.
+// address family and protocol, in [lo, hi], one block per scenario so that
+// scenarios can run side by side; past hi it starts again at lo (the
+// blocks handed out before are free again by then, or skipped).
 type ports struct {
-	mu   sync.Mutex
-	next int
+	mu     sync.Mutex
+	next   int
+	lo, hi int
+	// stride is how far apart blocks start: a scenario's --fix moves its
+	// ports to the nearest free ones above them, and the room up to the
+	// next block is for that, so that a fixed project never takes a port
+	// of a scenario running beside it.
+	stride int
 }
 
-var portPool = &ports{next: 20000 + 100*rand.IntN(60)}
-
-// blockStride is how far apart the scenarios' blocks of ports start.
-const blockStride = 40
+// portPool serves the Docker scenarios, below the ephemeral range.
+var portPool = &ports{next: 20000 + 100*rand.IntN(60), lo: 20000, hi: 31999, stride: 40}
 
 // block returns n consecutive free ports.
 func (p *ports) block(t *testing.T, n int) []int {
 	t.Helper()
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	for p.next+n < 32000 {
+	for tries := 0; tries < 400; tries++ {
+		if p.next+n-1 > p.hi {
+			p.next = p.lo
+		}
 		first := p.next
-		// A scenario's --fix moves its ports to the nearest free ones
-		// above them: the room up to the next block is for that, so that
-		// a fixed project never takes a port of a scenario running beside
-		// it.
-		p.next += blockStride
+		p.next += max(p.stride, n+1)
 		ok := true
 		for port := first; port < first+n && ok; port++ {
 			ok = free(port)
@@ -144,7 +89,7 @@ func (p *ports) block(t *testing.T, n int) []int {
 			return out
 		}
 	}
-	t.Fatal("no free block of ports left below 32000")
+	t.Fatalf("no free block of %d ports left in %d-%d", n, p.lo, p.hi)
 	return nil
 }
 

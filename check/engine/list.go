@@ -125,6 +125,11 @@ type View struct {
 	Engine string
 	// Swarm is the swarm this engine belongs to, nil outside one.
 	Swarm *Swarm
+	// PID is the engine's process as the kernel names it on its unix
+	// socket (SO_PEERCRED, Linux); 0 when unknown. It says whether the
+	// engine binds in this network namespace (PIDNamespace) and how it
+	// publishes (UserlandProxy), without dialing it again.
+	PID int
 }
 
 // Ask is List plus whether the engine is rootless, from GET /info's
@@ -204,7 +209,11 @@ func Ask(ctx context.Context, ep Endpoint, timeout time.Duration) (View, error) 
 		}
 	}
 	v.Engine = "Docker"
-	if p := socketPeer(ep); p.known && p.name == "podman" {
+	p := socketPeer(ep)
+	if p.known {
+		v.PID = p.pid
+	}
+	if p.known && p.name == "podman" {
 		// Podman: rootless when its service runs as a user; its /info
 		// says neither, has no swarm, and is slow (0.4 s on 4.3).
 		rootless := p.uid != 0

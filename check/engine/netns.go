@@ -1,6 +1,11 @@
 package engine
 
-import "strings"
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+)
 
 // Namespace says whether the engine behind a unix socket binds its ports
 // in this process's network namespace.
@@ -26,14 +31,39 @@ type Namespace struct {
 	Why string
 }
 
-// EngineNamespace dials the engine's unix socket and compares the network
-// namespace of the process that accepted (SO_PEERCRED) with this one's,
-// read under proc ("/proc" outside tests). Only Linux can tell; elsewhere
-// the result is unknown.
+// EngineNamespace asks the kernel which process serves the engine's unix
+// socket (SO_PEERCRED) and compares its network namespace with this
+// one's (PIDNamespace). Only Linux can tell; elsewhere the result is
+// unknown. A check has the pid already, from Ask (View.PID).
 func EngineNamespace(ep Endpoint, proc string) Namespace {
-	path, ok := strings.CutPrefix(ep.Host, "unix://")
-	if !ok {
-		return Namespace{Why: "the engine is not reached over a unix socket"}
+	p := socketPeer(ep)
+	if !p.known {
+		if p.why == "" {
+			p.why = "the engine is not reached over a unix socket"
+		}
+		return Namespace{Why: p.why}
 	}
-	return peerNamespace(path, proc)
+	return PIDNamespace(p.pid, proc)
+}
+
+// PIDNamespace compares the network namespace of process pid (an
+// engine's, as the kernel named it on its socket) with this process's,
+// both read under proc. pid 0 is a process in a PID namespace this one
+// cannot see into: unknown.
+func PIDNamespace(pid int, proc string) Namespace {
+	if pid <= 0 {
+		return Namespace{Why: "the engine's process is in another PID namespace"}
+	}
+	self, err := os.Readlink(filepath.Join(proc, "self", "ns", "net"))
+	if err != nil {
+		return Namespace{PID: pid, Why: fmt.Sprintf("reading this process's network namespace: %v", err)}
+	}
+	peer, err := os.Readlink(filepath.Join(proc, strconv.Itoa(pid), "ns", "net"))
+	if err != nil {
+		return Namespace{PID: pid, Why: fmt.Sprintf("reading the network namespace of pid %d: %v", pid, err)}
+	}
+	if peer == self {
+		return Namespace{Known: true, Same: true, PID: pid, Why: fmt.Sprintf("pid %d shares this network namespace (%s)", pid, self)}
+	}
+	return Namespace{Known: true, PID: pid, Why: fmt.Sprintf("pid %d is in network namespace %s, this process in %s", pid, peer, self)}
 }

@@ -4,4 +4,6 @@ package engine
 
 // peerOf is unknown where the kernel does not report a unix socket's
 // peer the Linux way.
-func peerOf(string) peer { return peer{} }
+func peerOf(path string) peer {
+	return peer{why: "only Linux tells which process serves " + path}
+}

@@ -287,8 +287,8 @@ func gatherHost(ctx context.Context, o Options) hostView {
 	if v.containers != nil && !remote {
 		// The engine's process, when this host can see it: whether it
 		// binds in this network namespace, and how it publishes.
-		ns = engine.EngineNamespace(ep, "/proc")
-		if on, known := engine.UserlandProxy(ns.PID, "/proc"); known && !on {
+		ns = engine.PIDNamespace(ev.PID, "/proc")
+		if on, known := engine.UserlandProxy(ev.PID, "/proc"); known && !on {
 			v.ipv4Only = true
 		}
 	}

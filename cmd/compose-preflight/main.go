@@ -59,6 +59,7 @@ func (f *logFormat) Format(e *logrus.Entry) ([]byte, error) {
 }
 
 func main() {
+	tuneGC(os.Environ())
 	// compose-go logs through the process-wide logrus logger; its warnings
 	// are docker compose's own and worth showing, in this tool's format.
 	logrus.SetFormatter(&logFormat{seen: map[string]bool{}})

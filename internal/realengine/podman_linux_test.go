@@ -31,6 +31,11 @@ type podmanScenario struct {
 	names string
 	// privileged marks a scenario on port {low}, below 1024.
 	privileged bool
+	// noFix marks a conflict --fix leaves to a human (a port below 1024
+	// on rootless Podman: moving it is the user's call).
+	noFix bool
+	// rootfulFixed is text the fix's report on rootful Podman must hold.
+	rootfulFixed string
 }
 
 var podmanScenarios = []podmanScenario{
@@ -46,7 +51,12 @@ var podmanScenarios = []podmanScenario{
 	{name: "own-unchanged", files: one(svc("web", "", `"{p0}:80"`)), before: compose(svc("web", "", `"{p0}:80"`))},
 	{name: "own-other-service", files: one(svc("web", "profiles: [\"old\"]", `"{p0}:80"`), svc("api", "", `"{p0}:8080"`)), before: compose(svc("web", "", `"{p0}:80"`)),
 		rootfulFails: true, rootlessFails: true, names: "container {name}-web-1"},
-	{name: "privileged", files: one(svc("web", "", `"{low}:80"`)), privileged: true, rootlessFails: true},
+	// rootful Podman leaves [::1]:{p1} free for a wildcard binding, so the
+	// fix moves there; rootless Podman's dual-stack bind does not, so the
+	// fix goes past it
+	{name: "fix-beside-ipv6-holder", files: one(svc("web", "", `"{p0}:80"`)), hold: []string{"tcp4 127.0.0.1:{p0}", "tcp6 [::1]:{p1}"},
+		rootfulFails: true, rootlessFails: true, rootfulFixed: "{p0} -> {p1} "},
+	{name: "privileged", files: one(svc("web", "", `"{low}:80"`)), privileged: true, rootlessFails: true, noFix: true},
 }
 
 // podmanSocket returns the Podman API socket of mode, or skips (fails
@@ -174,6 +184,12 @@ func runPodman(t *testing.T, tool, host, mode string, sc podmanScenario) {
 	if !strings.Contains(report, "its Podman engine") {
 		t.Errorf("the report does not say it checked Podman:\n%s", report)
 	}
+	var fixDir, fixReport string
+	fixCode := -1
+	if code == 1 && !sc.noFix {
+		fixDir = copyDir(t, dir)
+		fixReport, fixCode = runEnv(t, fixDir, envs, tool, "--engine=required", "--engine-timeout=20s", "--fix")
+	}
 	failed, upOut := upOn(dir, name)
 	if (code == 1) != failed {
 		t.Errorf("compose-preflight says %s, but docker compose up on %s Podman %s\n--- compose-preflight\n%s--- docker compose up\n%s",
@@ -190,7 +206,19 @@ func runPodman(t *testing.T, tool, host, mode string, sc podmanScenario) {
 	if code == 1 && sc.names != "" && !strings.Contains(report, r.Replace(sc.names)) {
 		t.Errorf("the report does not name %q:\n%s", r.Replace(sc.names), report)
 	}
+	if fixCode >= 0 {
+		// the fix's copy is the same project (same folder name): up runs
+		// where the conflicting version ran
+		downOn(dir, name)
+		if fixCode != 0 {
+			t.Errorf("--fix on %s Podman left conflicts (exit %d):\n%s", mode, fixCode, fixReport)
+		} else if mode == "rootful" && sc.rootfulFixed != "" && !strings.Contains(fixReport, r.Replace(sc.rootfulFixed)) {
+			t.Errorf("--fix on rootful Podman did not write %q:\n%s", r.Replace(sc.rootfulFixed), fixReport)
+		} else if failed, out := upOn(fixDir, name); failed {
+			t.Errorf("after --fix, docker compose up on %s Podman still fails on a port\n--- --fix\n%s--- up\n%s", mode, fixReport, out)
+		}
+	}
 	if os.Getenv("PREFLIGHT_REALENGINE_VERBOSE") != "" {
-		t.Logf("--- compose-preflight\n%s--- up\n%s", report, upOut)
+		t.Logf("--- compose-preflight\n%s--- --fix\n%s--- up\n%s", report, fixReport, upOut)
 	}
 }

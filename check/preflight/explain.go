@@ -368,6 +368,13 @@ func (r *Result) NextStep(f check.Finding) string {
 	if f.Kind == check.KindHostIP {
 		steps = append(steps, "publish on an address of this host, or on all of them (no host IP)")
 	}
+	if f.Kind == check.KindPrivileged && f.Severity == check.Error {
+		// --fix leaves it: which port a service meant to be on below
+		// 1024 moves to is the user's call, or the host's setting is
+		b := r.Input.Bindings[f.Binding]
+		steps = append(steps, fmt.Sprintf("publish a port from %d up; or let unprivileged processes bind it: sysctl net.ipv4.ip_unprivileged_port_start=%d",
+			r.Input.Host.UnprivilegedStart, b.Published))
+	}
 	if len(steps) == 0 {
 		return ""
 	}

@@ -110,7 +110,7 @@ type Holder struct {
 	// ContainerPort is the container's binding that overlaps.
 	ContainerPort engine.Port
 	// Own says the container belongs to this project and service with the
-	// same binding: `up` recreates it, so it is not a conflict. With
+	// same service: `up` keeps it or recreates it, so it is not a conflict. With
 	// --stack, a service of the stack being deployed is its own.
 	Own bool
 	// SwarmService is the swarm service that publishes the port, and

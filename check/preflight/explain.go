@@ -278,7 +278,7 @@ func (r *Result) Message(f check.Finding) string {
 		if f.Holders[0].SwarmService != nil {
 			return fmt.Sprintf("%s, held by this stack's own service %s: deploy updates it", lead, strings.Join(slices.Compact(names), ", "))
 		}
-		return fmt.Sprintf("%s, held by this project's own running %s: up recreates it", lead, strings.Join(slices.Compact(names), ", "))
+		return fmt.Sprintf("%s, held by this project's own running %s: up keeps it or recreates it", lead, strings.Join(slices.Compact(names), ", "))
 	case check.KindShadowed:
 		h := f.Holders[0]
 		if h.SwarmService != nil || r.opts.Stack != "" {

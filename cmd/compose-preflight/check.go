@@ -6,31 +6,40 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/compose-preflight/compose-preflight/check"
 	"github.com/compose-preflight/compose-preflight/check/preflight"
+	"github.com/compose-preflight/compose-preflight/check/preflight/report"
 	"github.com/compose-preflight/compose-preflight/compose/rewrite"
 )
 
 // runCheck runs one check and writes its report; it returns the exit code.
 // Load errors are returned as exit code 2 with their one-line message.
 func runCheck(ctx context.Context, o options, sio stdio) (int, error) {
-	if o.check.Static && o.staticReason != "" {
-		fmt.Fprintln(sio.stderr, "compose-preflight:", o.staticReason)
-	}
-	res, err := preflight.Check(ctx, o.check)
+	res, err := checkOne(ctx, o, sio)
 	if err != nil {
-		err = withExitCode(err)
 		return exitCodeOf(err), err
 	}
 	defer res.Close()
-	r := &report{Result: res, opts: o}
+	r := &printer{Result: res, opts: o}
 	if o.fix || o.dryRun {
 		return r.runFix(ctx, sio.stdout)
 	}
 	if err := r.write(sio.stdout); err != nil {
 		return exitUsage, loadError(err)
 	}
-	return r.exitCode(), nil
+	return report.ExitCode(res, o.strict), nil
+}
+
+// checkOne runs the check, first saying why this host is not checked
+// when CI is the reason; its error carries the exit code.
+func checkOne(ctx context.Context, o options, sio stdio) (*preflight.Result, error) {
+	if o.check.Static && o.staticReason != "" {
+		fmt.Fprintln(sio.stderr, "compose-preflight:", o.staticReason)
+	}
+	res, err := preflight.Check(ctx, o.check)
+	if err != nil {
+		return nil, withExitCode(err)
+	}
+	return res, nil
 }
 
 // withExitCode gives a library error its exit code: 1 for a fix that
@@ -56,7 +65,7 @@ func loadError(err error) error { return &exitError{code: exitUsage, err: err} }
 // runFix moves every fixable conflict (into the override file, with
 // --override) and reports what it did. With --dry-run it prints the diff
 // and writes nothing.
-func (r *report) runFix(ctx context.Context, w io.Writer) (int, error) {
+func (r *printer) runFix(ctx context.Context, w io.Writer) (int, error) {
 	fx, err := r.Fix(ctx, preflight.FixOptions{DryRun: r.opts.dryRun, Override: r.opts.override, AllowOutside: r.opts.allowOutside})
 	if fx != nil && (err == nil || r.opts.override != "") {
 		// the conflicts a fix leaves, as a check would report them
@@ -108,14 +117,4 @@ func (r *report) runFix(ctx context.Context, w io.Writer) (int, error) {
 		return exitConflict, nil
 	}
 	return exitClean, nil
-}
-
-// exitCode is 1 when an error remains (or, with --strict, a warning).
-func (r *report) exitCode() int {
-	for _, f := range r.Findings {
-		if f.Severity == check.Error || (r.opts.strict && f.Severity == check.Warning) {
-			return exitConflict
-		}
-	}
-	return exitClean
 }

@@ -2,17 +2,16 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
-	"slices"
 	"strings"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/compose-preflight/compose-preflight/check/preflight"
+	"github.com/compose-preflight/compose-preflight/check/preflight/report"
 	"github.com/compose-preflight/compose-preflight/compose/discover"
 )
 
@@ -51,36 +50,49 @@ func checkRecursive(c *cli.Context, sio stdio, code *int) error {
 // reported on stderr and the others are still checked; the exit code is
 // the worst of them (2 for a load error, 1 for a conflict).
 func checkProjects(c *cli.Context, o options, sio stdio, base string, projects []discover.Project) (int, error) {
-	one := func(p discover.Project, out io.Writer, first bool) (int, error) {
+	psio := sio
+	psio.cwd = base
+	one := func(i int) options {
 		po := o
-		po.check = preflight.ProjectOptions(base, p, o.check)
-		if !first {
+		po.check = preflight.ProjectOptions(base, projects[i], o.check)
+		if i > 0 {
 			po.staticReason = "" // said once
 		}
-		psio := sio
-		psio.cwd, psio.stdout = base, out
-		return runCheck(c.Context, po, psio)
+		return po
 	}
 	if len(projects) == 1 {
-		n, err := one(projects[0], sio.stdout, true)
+		n, err := runCheck(c.Context, one(0), psio)
 		return n, relativeError(err, base)
 	}
 
 	worst := exitClean
-	var captured [][]byte // json and sarif: one document per project, merged below
+	var results []*preflight.Result // json and sarif: one document for all, written below
+	defer func() {
+		for _, r := range results {
+			r.Close()
+		}
+	}()
 	said := map[string]bool{}
 	for i, p := range projects {
-		var buf bytes.Buffer
-		switch o.format {
-		case "text":
-			if !o.quiet {
-				if i > 0 {
-					fmt.Fprintln(sio.stdout)
-				}
-				fmt.Fprintf(sio.stdout, "%s:\n", strings.Join(p.Files, " + "))
+		if o.format == "text" && !o.quiet {
+			if i > 0 {
+				fmt.Fprintln(sio.stdout)
 			}
+			fmt.Fprintf(sio.stdout, "%s:\n", strings.Join(p.Files, " + "))
 		}
-		n, err := one(p, &buf, i == 0)
+		var buf bytes.Buffer
+		var n int
+		var err error
+		if o.format == "json" || o.format == "sarif" {
+			var res *preflight.Result
+			if res, err = checkOne(c.Context, one(i), psio); err == nil {
+				results = append(results, res)
+				n = report.ExitCode(res, o.strict)
+			}
+		} else {
+			psio.stdout = &buf
+			n, err = runCheck(c.Context, one(i), psio)
+		}
 		if err = relativeError(err, base); err != nil {
 			var ee *exitError
 			if errors.As(err, &ee) {
@@ -92,21 +104,18 @@ func checkProjects(c *cli.Context, o options, sio stdio, base string, projects [
 			}
 		}
 		worst = max(worst, n)
-		switch o.format {
-		case "json", "sarif":
-			if buf.Len() > 0 {
-				captured = append(captured, buf.Bytes())
-			}
-		default:
-			sayOnce(sio.stdout, buf.String(), said)
-		}
+		sayOnce(sio.stdout, buf.String(), said)
 	}
 	var err error
 	switch o.format {
 	case "json":
-		err = mergeJSON(sio.stdout, captured, base)
+		docs := make([]*report.Document, len(results))
+		for i, r := range results {
+			docs[i] = report.New(r, o.strict)
+		}
+		err = report.Merge(base, docs).Encode(sio.stdout)
 	case "sarif":
-		err = mergeSARIF(sio.stdout, captured)
+		err = report.WriteSARIF(sio.stdout, version(), results)
 	case "text":
 		if !o.quiet {
 			fmt.Fprintf(sio.stdout, "\n%s checked: %s\n", plural(len(projects), "compose project", "compose projects"), verdict(worst))
@@ -166,68 +175,4 @@ func relativeError(err error, base string) error {
 
 func relativeText(s, base string) string {
 	return strings.ReplaceAll(s, strings.TrimSuffix(base, string(filepath.Separator))+string(filepath.Separator), "")
-}
-
-// mergeJSON writes the reports of several projects as one schema 1
-// report: project describes them together (their files, services and
-// ports), projects lists each one as project would alone, and findings
-// and the summary cover all of them.
-func mergeJSON(w io.Writer, docs [][]byte, base string) error {
-	all := jsonReport{Schema: schemaVersion, Findings: []jsonFinding{}, Projects: []jsonProject{}}
-	all.Project = jsonProject{WorkingDir: base, ComposeFiles: []string{}, EnvFiles: []string{}}
-	for _, d := range docs {
-		var r jsonReport
-		if err := json.Unmarshal(d, &r); err != nil {
-			return fmt.Errorf("merging the projects' reports: %w", err)
-		}
-		all.Projects = append(all.Projects, r.Project)
-		all.Project.ComposeFiles = append(all.Project.ComposeFiles, r.Project.ComposeFiles...)
-		all.Project.EnvFiles = append(all.Project.EnvFiles, r.Project.EnvFiles...)
-		all.Project.Services += r.Project.Services
-		all.Project.Ports += r.Project.Ports
-		all.Checked = r.Checked
-		all.Summary.Static = r.Summary.Static
-		all.Summary.Errors += r.Summary.Errors
-		all.Summary.Warnings += r.Summary.Warnings
-		all.Summary.ExitCode = max(all.Summary.ExitCode, r.Summary.ExitCode)
-		for _, f := range r.Findings {
-			if f.Binding == nil && f.Service == "" && slices.ContainsFunc(all.Findings, func(g jsonFinding) bool {
-				return g.Binding == nil && g.Kind == f.Kind && g.Message == f.Message
-			}) {
-				continue // about the run (no engine, in a container): said once
-			}
-			all.Findings = append(all.Findings, f)
-		}
-	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(all)
-}
-
-// mergeSARIF writes the SARIF logs of several projects as one log with one
-// run: their results, and each rule once.
-func mergeSARIF(w io.Writer, docs [][]byte) error {
-	var all sarifLog
-	for _, d := range docs {
-		var l sarifLog
-		if err := json.Unmarshal(d, &l); err != nil {
-			return fmt.Errorf("merging the projects' reports: %w", err)
-		}
-		if len(all.Runs) == 0 {
-			all = l
-			continue
-		}
-		run := &all.Runs[0]
-		for _, r := range l.Runs {
-			run.Results = append(run.Results, r.Results...)
-			for _, rule := range r.Tool.Driver.Rules {
-				if !slices.ContainsFunc(run.Tool.Driver.Rules, func(x sarifRule) bool { return x.ID == rule.ID }) {
-					run.Tool.Driver.Rules = append(run.Tool.Driver.Rules, rule)
-				}
-			}
-		}
-	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(all)
 }

@@ -2,34 +2,29 @@ package main
 
 import (
 	"bufio"
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
 
 	"github.com/compose-preflight/compose-preflight/check"
 	"github.com/compose-preflight/compose-preflight/check/preflight"
+	"github.com/compose-preflight/compose-preflight/check/preflight/report"
 )
 
-// schemaVersion is the version of the JSON report; it changes only when a
-// field changes meaning or goes away.
-const schemaVersion = 1
-
-// report is one run's result, rendered as text, JSON, GitHub annotations
-// or SARIF.
-type report struct {
+// printer renders one check as text, JSON, GitHub annotations or SARIF.
+type printer struct {
 	*preflight.Result
 	opts options
 }
 
-func (r *report) write(w io.Writer) error {
+func (r *printer) write(w io.Writer) error {
 	switch r.opts.format {
 	case "json":
-		return r.writeJSON(w)
+		return report.New(r.Result, r.opts.strict).Encode(w)
 	case "github":
 		return r.writeGitHub(w)
 	case "sarif":
-		return r.writeSARIF(w)
+		return report.WriteSARIF(w, version(), []*preflight.Result{r.Result})
 	}
 	return r.writeText(w)
 }
@@ -43,14 +38,14 @@ const (
 	styleReset = "\x1b[0m"
 )
 
-func (r *report) paint(style, s string) string {
+func (r *printer) paint(style, s string) string {
 	if !r.opts.color {
 		return s
 	}
 	return style + s + styleReset
 }
 
-func (r *report) writeText(out io.Writer) error {
+func (r *printer) writeText(out io.Writer) error {
 	w := bufio.NewWriter(out)
 	conflicts, warnings := 0, 0
 	for _, f := range r.Findings {
@@ -79,7 +74,7 @@ func plural(n int, one, many string) string {
 	return fmt.Sprintf("%d %s", n, many)
 }
 
-func (r *report) summary(conflicts, warnings int) string {
+func (r *printer) summary(conflicts, warnings int) string {
 	head := "no conflicts"
 	if conflicts > 0 {
 		head = plural(conflicts, "conflict", "conflicts")
@@ -106,7 +101,7 @@ func githubEscapeProp(s string) string {
 
 // writeGitHub prints GitHub Actions workflow commands, which the runner
 // turns into annotations on the compose file's line.
-func (r *report) writeGitHub(out io.Writer) error {
+func (r *printer) writeGitHub(out io.Writer) error {
 	w := bufio.NewWriter(out)
 	for _, f := range r.Findings {
 		level := "error"
@@ -133,15 +128,9 @@ func (r *report) writeGitHub(out io.Writer) error {
 	return w.Flush()
 }
 
-func (r *report) writeJSON(out io.Writer) error {
-	enc := json.NewEncoder(out)
-	enc.SetIndent("", "  ")
-	return enc.Encode(r.jsonReport())
-}
-
 // writeFinding prints one finding: its line, the source snippet with a
 // caret under the port, where else it is defined, and the next step.
-func (r *report) writeFinding(w io.Writer, f check.Finding) {
+func (r *printer) writeFinding(w io.Writer, f check.Finding) {
 	sev := f.Severity.String()
 	switch f.Severity {
 	case check.Error:

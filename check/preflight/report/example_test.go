@@ -1,0 +1,196 @@
+package report_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/compose-preflight/compose-preflight/check/preflight"
+	"github.com/compose-preflight/compose-preflight/check/preflight/report"
+	"github.com/compose-preflight/compose-preflight/compose"
+	"github.com/compose-preflight/compose-preflight/compose/discover"
+)
+
+// tree writes files (slash-separated names) into a new folder and
+// returns it.
+func tree(files map[string]string) string {
+	dir, err := os.MkdirTemp("", "report-example-")
+	if err != nil {
+		log.Fatal(err)
+	}
+	for name, content := range files {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			log.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			log.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// twice is a project whose two services publish the same host port.
+const twice = `services:
+  web:
+    image: nginx
+    ports:
+      - "8080:80"
+  api:
+    image: nginx
+    ports:
+      - "8080:8000"
+`
+
+// The JSON report of one check, as compose-preflight --format json
+// prints it (Encode), here read field by field.
+func ExampleNew() {
+	dir := tree(map[string]string{"compose.yaml": twice})
+	defer os.RemoveAll(dir)
+
+	res, err := preflight.Check(context.Background(), preflight.Options{
+		Load:   compose.Options{WorkingDir: dir},
+		Static: true,
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer res.Close()
+	doc := report.New(res, false)
+	fmt.Println("schema", doc.Schema, "exit code", doc.Summary.ExitCode)
+	for _, f := range doc.Findings {
+		src := f.Sources[0]
+		fmt.Printf("%s %s: service %q publishes %s at %s:%d:%d; next free port %d\n",
+			f.Severity, f.Kind, f.Service, f.Binding.Published, res.Rel(src.File), src.Line, src.Column, f.NextFreePort)
+	}
+	// Output:
+	// schema 1 exit code 1
+	// error duplicate: service "web" publishes 8080 at compose.yaml:5:10; next free port 8081
+}
+
+// Several projects checked in one run, as compose-preflight --recursive
+// checks every project below a folder: one document sums them up.
+func ExampleMerge() {
+	dir := tree(map[string]string{
+		"shop/compose.yaml": twice,
+		"blog/compose.yaml": "services:\n  blog:\n    image: ghost\n    ports: [\"2368:2368\"]\n",
+	})
+	defer os.RemoveAll(dir)
+
+	projects, err := discover.Find(dir)
+	if err != nil {
+		log.Fatal(err)
+	}
+	var docs []*report.Document
+	for _, p := range projects {
+		res, err := preflight.Check(context.Background(), preflight.ProjectOptions(dir, p, preflight.Options{Static: true}))
+		if err != nil {
+			log.Fatal(err) // or report it and go on with the others
+		}
+		docs = append(docs, report.New(res, false))
+		res.Close()
+	}
+	all := report.Merge(dir, docs)
+	for _, p := range all.Projects {
+		fmt.Printf("%s: services %d, published ports %d\n", filepath.Base(p.WorkingDir), p.Services, p.PublishedPorts)
+	}
+	fmt.Printf("together: services %d, errors %d, exit code %d\n", all.Project.Services, all.Summary.Errors, all.Summary.ExitCode)
+	// Output:
+	// blog: services 1, published ports 1
+	// shop: services 2, published ports 2
+	// together: services 3, errors 1, exit code 1
+}
+
+// Read a report compose-preflight printed: decode it into a Document.
+func ExampleDocument() {
+	printed := `{
+  "schema": 1,
+  "summary": {"errors": 1, "warnings": 0, "exit_code": 1, "static": true},
+  "findings": [
+    {"kind": "duplicate", "severity": "error", "service": "web", "message": "...",
+     "binding": {"service": "web", "host_ip": "", "published": "8080", "target": 80, "protocol": "tcp", "replicas": 1},
+     "next_free_port": 8081}
+  ]
+}`
+	var doc report.Document
+	if err := json.NewDecoder(strings.NewReader(printed)).Decode(&doc); err != nil {
+		log.Fatal(err)
+	}
+	if doc.Schema != report.Schema {
+		log.Fatalf("report schema %d: this reader knows %d", doc.Schema, report.Schema)
+	}
+	for _, f := range doc.Findings {
+		fmt.Printf("%s: move %s %s/%s to %d\n", f.Kind, f.Service, f.Binding.Published, f.Binding.Protocol, f.NextFreePort)
+	}
+	// Output:
+	// duplicate: move web 8080/tcp to 8081
+}
+
+// The SARIF log of a check, for a code scanning upload; the version is
+// the embedding program's own.
+func ExampleWriteSARIF() {
+	dir := tree(map[string]string{"compose.yaml": twice})
+	defer os.RemoveAll(dir)
+
+	res, err := preflight.Check(context.Background(), preflight.Options{
+		Load:   compose.Options{WorkingDir: dir},
+		Static: true,
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer res.Close()
+	if err := report.WriteSARIF(os.Stdout, "v1.2.3", []*preflight.Result{res}); err != nil {
+		log.Fatal(err)
+	}
+	// Output:
+	// {
+	//   "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+	//   "version": "2.1.0",
+	//   "runs": [
+	//     {
+	//       "tool": {
+	//         "driver": {
+	//           "name": "compose-preflight",
+	//           "version": "v1.2.3",
+	//           "informationUri": "https://github.com/compose-preflight/compose-preflight",
+	//           "rules": [
+	//             {
+	//               "id": "duplicate",
+	//               "shortDescription": {
+	//                 "text": "Two bindings of the project overlap: the engine refuses the second."
+	//               }
+	//             }
+	//           ]
+	//         }
+	//       },
+	//       "results": [
+	//         {
+	//           "ruleId": "duplicate",
+	//           "level": "error",
+	//           "message": {
+	//             "text": "service \"web\" publishes 0.0.0.0:8080/tcp, which overlaps 0.0.0.0:8080/tcp of service \"api\" at compose.yaml:9:10: the engine refuses the second (port is already allocated). Next: 8081 is the nearest free port"
+	//           },
+	//           "locations": [
+	//             {
+	//               "physicalLocation": {
+	//                 "artifactLocation": {
+	//                   "uri": "compose.yaml"
+	//                 },
+	//                 "region": {
+	//                   "startLine": 5,
+	//                   "startColumn": 10
+	//                 }
+	//               }
+	//             }
+	//           ]
+	//         }
+	//       ]
+	//     }
+	//   ]
+	// }
+}

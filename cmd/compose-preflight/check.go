@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 
 	"github.com/compose-preflight/compose-preflight/check/preflight"
 	"github.com/compose-preflight/compose-preflight/check/preflight/report"
@@ -76,45 +77,21 @@ func (r *printer) runFix(ctx context.Context, w io.Writer) (int, error) {
 		}
 	}
 	if err != nil {
-		return exitCodeOf(withExitCode(err)), withExitCode(err)
+		err = withExitCode(err)
+		return exitCodeOf(err), err
 	}
+	lines := fx.Lines
 	if r.opts.dryRun {
+		lines = nil
 		for _, c := range fx.Changes {
 			fmt.Fprint(w, rewrite.Diff(r.Rel(c.Path), c.Old, c.New))
 		}
-		if fx.Override == "" {
-			for _, l := range fx.Manual {
-				fmt.Fprintln(w, l)
-			}
-		}
-		fmt.Fprintf(w, "%s would move; nothing written (--dry-run)\n", plural(len(fx.Moved), "port", "ports"))
-		if len(fx.Moved) > 0 || fx.Remaining > 0 || fx.Override != "" {
-			return exitConflict, nil
-		}
-		return exitClean, nil
 	}
-	for _, l := range fx.Lines {
+	for _, l := range slices.Concat(lines, fx.Manual, fx.Summary) {
 		fmt.Fprintln(w, l)
 	}
-	if fx.Override != "" {
-		fmt.Fprintf(w, "%s moved into %s%s\n", plural(len(fx.Moved), "port", "ports"), r.Rel(fx.Override), fx.OverrideUse)
-		if fx.Remaining > 0 {
-			fmt.Fprintf(w, "%s left to fix by hand.\n", plural(fx.Remaining, "conflict", "conflicts"))
-			return exitConflict, nil
-		}
+	if fx.Clean() {
 		return exitClean, nil
 	}
-	for _, l := range fx.Manual {
-		fmt.Fprintln(w, l)
-	}
-	switch {
-	case fx.Remaining == 0 && len(fx.Moved) > 0:
-		fmt.Fprintf(w, "%s moved; the project now checks clean.\n", plural(len(fx.Moved), "port", "ports"))
-	case fx.Remaining == 0:
-		fmt.Fprintln(w, "nothing to fix; the project checks clean.")
-	default:
-		fmt.Fprintf(w, "%s moved; %s left to fix by hand.\n", plural(len(fx.Moved), "port", "ports"), plural(fx.Remaining, "conflict", "conflicts"))
-		return exitConflict, nil
-	}
-	return exitClean, nil
+	return exitConflict, nil
 }

@@ -55,18 +55,10 @@ func hookCommand(sio stdio, code *int) *cli.Command {
 						exe = real
 					}
 					res, err := githook.Install(sio.cwd, append([]string{exe}, flags...))
-					if err != nil {
-						return err
+					if err == nil {
+						fmt.Fprintln(sio.stdout, res)
 					}
-					switch {
-					case !res.Changed:
-						fmt.Fprintf(sio.stdout, "%s is already installed\n", res.Hook)
-					case res.Chained != "":
-						fmt.Fprintf(sio.stdout, "installed %s; it runs the hook that was there first (now %s)\n", res.Hook, res.Chained)
-					default:
-						fmt.Fprintf(sio.stdout, "installed %s\n", res.Hook)
-					}
-					return nil
+					return err
 				},
 			},
 			{
@@ -74,18 +66,10 @@ func hookCommand(sio stdio, code *int) *cli.Command {
 				Usage: "remove the hook and put back the one it chained",
 				Action: func(c *cli.Context) error {
 					res, err := githook.Uninstall(sio.cwd)
-					if err != nil {
-						return err
+					if err == nil {
+						fmt.Fprintln(sio.stdout, res)
 					}
-					switch {
-					case !res.Changed:
-						fmt.Fprintln(sio.stdout, "no compose-preflight hook to remove")
-					case res.Chained != "":
-						fmt.Fprintf(sio.stdout, "removed %s and put back the hook that was there before\n", res.Hook)
-					default:
-						fmt.Fprintf(sio.stdout, "removed %s\n", res.Hook)
-					}
-					return nil
+					return err
 				},
 			},
 			{

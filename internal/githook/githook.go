@@ -42,6 +42,26 @@ type Result struct {
 	// Changed is false when the call found everything already as asked:
 	// the same hook installed, or no hook of ours to remove.
 	Changed bool
+
+	uninstalled bool
+}
+
+// String says what was done, in a line for the user: where the hook is
+// and what became of the hook that was there before.
+func (r Result) String() string {
+	switch {
+	case r.uninstalled && !r.Changed:
+		return "no compose-preflight hook to remove"
+	case r.uninstalled && r.Chained != "":
+		return fmt.Sprintf("removed %s and put back the hook that was there before", r.Hook)
+	case r.uninstalled:
+		return "removed " + r.Hook
+	case !r.Changed:
+		return r.Hook + " is already installed"
+	case r.Chained != "":
+		return fmt.Sprintf("installed %s; it runs the hook that was there first (now %s)", r.Hook, r.Chained)
+	}
+	return "installed " + r.Hook
 }
 
 // Install writes the compose-preflight pre-commit hook into the hooks folder
@@ -127,7 +147,7 @@ func Uninstall(repoDir string) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	res := Result{Hook: filepath.Join(dir, hookName)}
+	res := Result{Hook: filepath.Join(dir, hookName), uninstalled: true}
 	chained := filepath.Join(dir, chainedName)
 	current, ours, err := readHook(res.Hook)
 	if err != nil {

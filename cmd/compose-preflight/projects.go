@@ -66,7 +66,7 @@ func checkProjects(c *cli.Context, o options, sio stdio, base string, projects [
 	}
 
 	worst := exitClean
-	var results []*preflight.Result // json and sarif: one document for all, written below
+	var results []*preflight.Result // the machine formats: one document for all, written below
 	defer func() {
 		for _, r := range results {
 			r.Close()
@@ -83,25 +83,19 @@ func checkProjects(c *cli.Context, o options, sio stdio, base string, projects [
 		var buf bytes.Buffer
 		var n int
 		var err error
-		if o.format == "json" || o.format == "sarif" {
+		if o.format == "text" {
+			psio.stdout = &buf
+			n, err = runCheck(c.Context, one(i), psio)
+		} else {
 			var res *preflight.Result
 			if res, err = checkOne(c.Context, one(i), psio); err == nil {
 				results = append(results, res)
 				n = report.ExitCode(res, o.strict)
 			}
-		} else {
-			psio.stdout = &buf
-			n, err = runCheck(c.Context, one(i), psio)
 		}
-		if err = relativeError(err, base); err != nil {
-			var ee *exitError
-			if errors.As(err, &ee) {
-				n = ee.code
-				err = ee.err
-			}
-			if err != nil {
-				fmt.Fprintln(sio.stderr, "compose-preflight:", err)
-			}
+		if err != nil {
+			n = exitCodeOf(err)
+			fmt.Fprintln(sio.stderr, "compose-preflight:", relativeText(err.Error(), base))
 		}
 		worst = max(worst, n)
 		sayOnce(sio.stdout, buf.String(), said)
@@ -116,7 +110,9 @@ func checkProjects(c *cli.Context, o options, sio stdio, base string, projects [
 		err = report.Merge(base, docs).Encode(sio.stdout)
 	case "sarif":
 		err = report.WriteSARIF(sio.stdout, version(), results)
-	case "text":
+	case "github":
+		err = report.WriteGitHub(sio.stdout, results)
+	default:
 		if !o.quiet {
 			fmt.Fprintf(sio.stdout, "\n%s checked: %s\n", plural(len(projects), "compose project", "compose projects"), verdict(worst))
 		}
@@ -131,13 +127,12 @@ func checkProjects(c *cli.Context, o options, sio stdio, base string, projects [
 	return worst, nil
 }
 
-// sayOnce writes a project's text or annotations, leaving out the
-// findings about the run rather than a file (no engine, in a container),
-// which every project reports alike, after the first time.
+// sayOnce writes a project's text, leaving out the findings about the
+// run rather than a file (no engine, in a container), which every
+// project reports alike, after the first time.
 func sayOnce(w io.Writer, report string, said map[string]bool) {
 	for _, line := range strings.SplitAfter(report, "\n") {
-		runLevel := strings.HasPrefix(line, "compose-preflight: ") ||
-			(strings.HasPrefix(line, "::") && !strings.Contains(line[:strings.Index(line[2:], "::")+2], "file="))
+		runLevel := strings.HasPrefix(line, "compose-preflight: ")
 		if runLevel && said[line] {
 			continue
 		}

@@ -97,13 +97,12 @@ func TestSayOnce(t *testing.T) {
 	said := map[string]bool{}
 	var b strings.Builder
 	run := "compose-preflight: warning: no Docker engine [engine-unreachable]\n"
-	ann := "::warning title=compose-preflight engine-unreachable::no engine\n"
-	sayOnce(&b, "a.yaml:1:1: error: x [duplicate]\n"+run+ann+"1 conflict in 1 service\n", said)
-	sayOnce(&b, "b.yaml:1:1: error: x [duplicate]\n"+run+ann+"::error file=b.yaml,line=1::x\n1 conflict in 1 service\n", said)
-	sayOnce(&b, "::error file=b.yaml,line=1::x\n", said)
-	want := "a.yaml:1:1: error: x [duplicate]\n" + run + ann + "1 conflict in 1 service\n" +
-		"b.yaml:1:1: error: x [duplicate]\n::error file=b.yaml,line=1::x\n1 conflict in 1 service\n" +
-		"::error file=b.yaml,line=1::x\n"
+	sayOnce(&b, "a.yaml:1:1: error: x [duplicate]\n"+run+"1 conflict in 1 service\n", said)
+	sayOnce(&b, "b.yaml:1:1: error: x [duplicate]\n"+run+"1 conflict in 1 service\n", said)
+	sayOnce(&b, "b.yaml:1:1: error: x [duplicate]\n", said)
+	want := "a.yaml:1:1: error: x [duplicate]\n" + run + "1 conflict in 1 service\n" +
+		"b.yaml:1:1: error: x [duplicate]\n1 conflict in 1 service\n" +
+		"b.yaml:1:1: error: x [duplicate]\n"
 	if b.String() != want {
 		t.Errorf("got:\n%s\nwant:\n%s", b.String(), want)
 	}

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/compose-preflight/compose-preflight/check"
 	"github.com/compose-preflight/compose-preflight/check/preflight"
@@ -22,7 +21,7 @@ func (r *printer) write(w io.Writer) error {
 	case "json":
 		return report.New(r.Result, r.opts.strict).Encode(w)
 	case "github":
-		return r.writeGitHub(w)
+		return report.WriteGitHub(w, []*preflight.Result{r.Result})
 	case "sarif":
 		return report.WriteSARIF(w, version(), []*preflight.Result{r.Result})
 	}
@@ -86,46 +85,6 @@ func (r *printer) summary(conflicts, warnings int) string {
 		s += ", " + plural(warnings, "warning", "warnings")
 	}
 	return s
-}
-
-// githubEscape escapes a workflow command's message (GitHub's
-// toolkit/core command.ts escapeData).
-func githubEscape(s string) string {
-	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A").Replace(s)
-}
-
-// githubEscapeProp escapes a workflow command's property value.
-func githubEscapeProp(s string) string {
-	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C").Replace(s)
-}
-
-// writeGitHub prints GitHub Actions workflow commands, which the runner
-// turns into annotations on the compose file's line.
-func (r *printer) writeGitHub(out io.Writer) error {
-	w := bufio.NewWriter(out)
-	for _, f := range r.Findings {
-		level := "error"
-		switch f.Severity {
-		case check.Warning:
-			level = "warning"
-		case check.Info:
-			level = "notice"
-		}
-		props := []string{}
-		if src, ok := r.Primary(f); ok {
-			props = append(props, "file="+githubEscapeProp(r.Rel(src.File)),
-				fmt.Sprintf("line=%d", src.Line), fmt.Sprintf("col=%d", src.Column))
-		}
-		props = append(props, "title="+githubEscapeProp("compose-preflight "+string(f.Kind)))
-		msg := r.Message(f)
-		if f.Severity == check.Error {
-			if n := r.NextStep(f); n != "" {
-				msg += "\nnext: " + n
-			}
-		}
-		fmt.Fprintf(w, "::%s %s::%s\n", level, strings.Join(props, ","), githubEscape(msg))
-	}
-	return w.Flush()
 }
 
 // writeFinding prints one finding: its line, the source snippet with a

@@ -1,12 +1,13 @@
-// Package report turns checks into the documents programs read: the JSON
-// report (schema 1) that compose-preflight --format json prints and the
-// SARIF log of --format sarif, for one project or for several checked
-// together (--recursive, the git hook). Editors and Go tools that embed
-// package preflight use it to hand on exactly what the command prints,
-// byte for byte, and [Document] to read such a report back.
+// Package report turns checks into what other programs read: the JSON
+// report (schema 1) that compose-preflight --format json prints, the
+// SARIF log of --format sarif for code scanning, and the GitHub Actions
+// workflow commands of --format github, for one project or for several
+// checked together (--recursive, the git hook). Editors and Go tools that
+// embed package preflight use it to hand on exactly what the command
+// prints, byte for byte, and [Document] to read a JSON report back.
 //
-// The text and GitHub annotation renderings are the command's own: they
-// are for people and for one CI system, and change more freely.
+// The text report is the command's own: it is for people, and changes
+// more freely.
 package report
 
 import (

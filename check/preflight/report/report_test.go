@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/compose-preflight/compose-preflight/check/preflight"
@@ -109,5 +110,52 @@ func TestWriteSARIF(t *testing.T) {
 	}
 	if !uris["a.yaml"] || !uris["b.yaml"] || len(uris) != 2 {
 		t.Errorf("locations %v, want a.yaml and b.yaml relative to the working directory", uris)
+	}
+}
+
+// TestWriteGitHub: an annotation that names no file is written once
+// for all the checks of a run; one on a file's line is written for each
+// check that finds it.
+func TestWriteGitHub(t *testing.T) {
+	dir := t.TempDir()
+	const project = "services:\n  web:\n    image: nginx\n    ports: [\"8080:80\", \"8080:81\"]\n" +
+		"  agent:\n    image: agent\n    network_mode: host\n    ports: [\"9100:9100\"]\n"
+	if err := os.WriteFile(filepath.Join(dir, "compose.yaml"), []byte(project), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var results []*preflight.Result
+	for range 2 {
+		res, err := preflight.Check(context.Background(), preflight.Options{Load: compose.Options{WorkingDir: dir}, Static: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(res.Close)
+		results = append(results, res)
+	}
+	var one, two bytes.Buffer
+	if err := WriteGitHub(&one, results[:1]); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteGitHub(&two, results); err != nil {
+		t.Fatal(err)
+	}
+	located, unlocated := 0, 0
+	for _, l := range strings.SplitAfter(one.String(), "\n") {
+		switch n := strings.Count(two.String(), l); {
+		case l == "":
+		case strings.Contains(l, "file=compose.yaml,line="):
+			located++
+			if n != 2 {
+				t.Errorf("%q written %d times for two checks, want 2", l, n)
+			}
+		default:
+			unlocated++
+			if n != 1 {
+				t.Errorf("%q written %d times for two checks, want once", l, n)
+			}
+		}
+	}
+	if located == 0 || unlocated == 0 {
+		t.Errorf("want annotations with a file and without:\n%s", one.String())
 	}
 }

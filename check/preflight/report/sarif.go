@@ -108,13 +108,7 @@ func sarifFinding(r *preflight.Result, f check.Finding) sarifResult {
 	case check.Warning:
 		level = "warning"
 	}
-	msg := r.Message(f)
-	if f.Severity == check.Error {
-		if n := r.NextStep(f); n != "" {
-			msg += ". Next: " + n
-		}
-	}
-	res := sarifResult{RuleID: string(f.Kind), Level: level, Message: sarifMessage{msg}}
+	res := sarifResult{RuleID: string(f.Kind), Level: level, Message: sarifMessage{message(r, f, ". Next: ")}}
 	if src, ok := r.Primary(f); ok {
 		res.Locations = []sarifLocation{{PhysicalLocation: sarifPhysical{
 			ArtifactLocation: sarifArtifact{URI: filepath.ToSlash(r.Rel(src.File))},

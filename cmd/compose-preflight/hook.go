@@ -157,7 +157,7 @@ func hookRun(c *cli.Context, sio stdio) (int, error) {
 		fmt.Fprintf(sio.stderr, "compose-preflight: %s\n", n)
 	}
 	if err != nil {
-		return exitUsage, loadError(relativeError(err, st.Root))
+		return exitUsage, relativeError(err, st.Root)
 	}
 	if len(touched) == 0 {
 		return exitClean, nil

@@ -154,18 +154,12 @@ func verdict(code int) string {
 // relativeError shortens the paths under base in an error's message, so
 // that a project in a subfolder (or in the hook's copy of the staged
 // files) is named by its path from base, never by a temporary folder.
+// The error keeps its exit code (2 for one that has none).
 func relativeError(err error, base string) error {
-	if err == nil {
-		return nil
+	if ee := (*exitError)(nil); err == nil || errors.As(err, &ee) && ee.err == nil {
+		return err // nothing to say
 	}
-	var ee *exitError
-	if errors.As(err, &ee) {
-		if ee.err == nil {
-			return err
-		}
-		return &exitError{code: ee.code, err: errors.New(relativeText(ee.err.Error(), base))}
-	}
-	return errors.New(relativeText(err.Error(), base))
+	return &exitError{code: exitCodeOf(err), err: errors.New(relativeText(err.Error(), base))}
 }
 
 func relativeText(s, base string) string {

@@ -34,24 +34,20 @@ func tree(files map[string]string) string {
 	return dir
 }
 
-// twice is a project whose two services publish the same host port.
-const twice = `services:
-  web:
+// shop is a project whose two services publish the same host port.
+const shop = `services:
+  front:
     image: nginx
-    ports:
-      - "8080:80"
-  api:
+    ports: ["8080:80"]
+  admin:
     image: nginx
-    ports:
-      - "8080:8000"
+    ports: ["8080:3000"]
 `
 
-// The JSON report of one check, as compose-preflight --format json
-// prints it (Encode), here read field by field.
-func ExampleNew() {
-	dir := tree(map[string]string{"compose.yaml": twice})
-	defer os.RemoveAll(dir)
-
+// checkShop checks the shop project's files (Static: no host sockets, no
+// engine, as in CI); done removes the project.
+func checkShop() (res *preflight.Result, done func()) {
+	dir := tree(map[string]string{"compose.yaml": shop})
 	res, err := preflight.Check(context.Background(), preflight.Options{
 		Load:   compose.Options{WorkingDir: dir},
 		Static: true,
@@ -59,7 +55,15 @@ func ExampleNew() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	defer res.Close()
+	return res, func() { res.Close(); os.RemoveAll(dir) }
+}
+
+// The JSON report of one check, as compose-preflight --format json
+// prints it (Encode), here read field by field.
+func ExampleNew() {
+	res, done := checkShop()
+	defer done()
+
 	doc := report.New(res, false)
 	fmt.Println("schema", doc.Schema, "exit code", doc.Summary.ExitCode)
 	for _, f := range doc.Findings {
@@ -69,14 +73,14 @@ func ExampleNew() {
 	}
 	// Output:
 	// schema 1 exit code 1
-	// error duplicate: service "web" publishes 8080 at compose.yaml:5:10; next free port 8081
+	// error duplicate: service "front" publishes 8080 at compose.yaml:4:14; next free port 8081
 }
 
 // Several projects checked in one run, as compose-preflight --recursive
 // checks every project below a folder: one document sums them up.
 func ExampleMerge() {
 	dir := tree(map[string]string{
-		"shop/compose.yaml": twice,
+		"shop/compose.yaml": shop,
 		"blog/compose.yaml": "services:\n  blog:\n    image: ghost\n    ports: [\"2368:2368\"]\n",
 	})
 	defer os.RemoveAll(dir)
@@ -133,17 +137,9 @@ func ExampleDocument() {
 // The SARIF log of a check, for a code scanning upload; the version is
 // the embedding program's own.
 func ExampleWriteSARIF() {
-	dir := tree(map[string]string{"compose.yaml": twice})
-	defer os.RemoveAll(dir)
+	res, done := checkShop()
+	defer done()
 
-	res, err := preflight.Check(context.Background(), preflight.Options{
-		Load:   compose.Options{WorkingDir: dir},
-		Static: true,
-	})
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer res.Close()
 	if err := report.WriteSARIF(os.Stdout, "v1.2.3", []*preflight.Result{res}); err != nil {
 		log.Fatal(err)
 	}
@@ -173,7 +169,7 @@ func ExampleWriteSARIF() {
 	//           "ruleId": "duplicate",
 	//           "level": "error",
 	//           "message": {
-	//             "text": "service \"web\" publishes 0.0.0.0:8080/tcp, which overlaps 0.0.0.0:8080/tcp of service \"api\" at compose.yaml:9:10: the engine refuses the second (port is already allocated). Next: 8081 is the nearest free port"
+	//             "text": "service \"front\" publishes 0.0.0.0:8080/tcp, which overlaps 0.0.0.0:8080/tcp of service \"admin\" at compose.yaml:7:14: the engine refuses the second (port is already allocated). Next: 8081 is the nearest free port"
 	//           },
 	//           "locations": [
 	//             {
@@ -182,8 +178,8 @@ func ExampleWriteSARIF() {
 	//                   "uri": "compose.yaml"
 	//                 },
 	//                 "region": {
-	//                   "startLine": 5,
-	//                   "startColumn": 10
+	//                   "startLine": 4,
+	//                   "startColumn": 14
 	//                 }
 	//               }
 	//             }

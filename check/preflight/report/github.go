@@ -35,13 +35,6 @@ func WriteGitHub(w io.Writer, results []*preflight.Result) error {
 // githubLine is the workflow command of one finding, and whether it
 // names the file and line.
 func githubLine(r *preflight.Result, f check.Finding) (string, bool) {
-	level := "error"
-	switch f.Severity {
-	case check.Warning:
-		level = "warning"
-	case check.Info:
-		level = "notice"
-	}
 	props := []string{}
 	src, located := r.Primary(f)
 	if located {
@@ -50,7 +43,16 @@ func githubLine(r *preflight.Result, f check.Finding) (string, bool) {
 	}
 	props = append(props, "title="+githubEscapeProp("compose-preflight "+string(f.Kind)))
 	msg := message(r, f, "\nnext: ")
-	return fmt.Sprintf("::%s %s::%s\n", level, strings.Join(props, ","), githubEscape(msg)), located
+	return fmt.Sprintf("::%s %s::%s\n", level(f.Severity, "notice"), strings.Join(props, ","), githubEscape(msg)), located
+}
+
+// level names a severity as GitHub and SARIF do: error, warning, and
+// info, whose name differs between the two.
+func level(s check.Severity, info string) string {
+	if s == check.Info {
+		return info
+	}
+	return s.String()
 }
 
 // message is the message of f and, for an error, its next step after sep.

@@ -101,14 +101,7 @@ func WriteSARIF(w io.Writer, version string, results []*preflight.Result) error 
 }
 
 func sarifFinding(r *preflight.Result, f check.Finding) sarifResult {
-	level := "note"
-	switch f.Severity {
-	case check.Error:
-		level = "error"
-	case check.Warning:
-		level = "warning"
-	}
-	res := sarifResult{RuleID: string(f.Kind), Level: level, Message: sarifMessage{message(r, f, ". Next: ")}}
+	res := sarifResult{RuleID: string(f.Kind), Level: level(f.Severity, "note"), Message: sarifMessage{message(r, f, ". Next: ")}}
 	if src, ok := r.Primary(f); ok {
 		res.Locations = []sarifLocation{{PhysicalLocation: sarifPhysical{
 			ArtifactLocation: sarifArtifact{URI: filepath.ToSlash(r.Rel(src.File))},

@@ -28,10 +28,13 @@ const Schema = 1
 // Document is the JSON report. Field names follow the compose
 // specification's vocabulary: service, host_ip, published, target.
 type Document struct {
-	Schema   int       `json:"schema"`
-	Project  Project   `json:"project"`
-	Checked  string    `json:"checked"`
-	Summary  Summary   `json:"summary"`
+	Schema  int     `json:"schema"`
+	Project Project `json:"project"`
+	// Checked says what the ports were checked against, such as "this
+	// host and its Docker engine" or "the files only".
+	Checked string  `json:"checked"`
+	Summary Summary `json:"summary"`
+	// Findings are never null: a clean check has none.
 	Findings []Finding `json:"findings"`
 	// Projects is set when one run checked several projects (Merge):
 	// each as Project would describe it alone, while Project sums them
@@ -52,16 +55,20 @@ type Project struct {
 // Summary counts the findings. ExitCode is the command's: 1 when an error
 // remains (with strict, a warning), 0 otherwise.
 type Summary struct {
-	Errors   int  `json:"errors"`
-	Warnings int  `json:"warnings"`
-	ExitCode int  `json:"exit_code"`
-	Static   bool `json:"static"`
+	Errors   int `json:"errors"`
+	Warnings int `json:"warnings"`
+	ExitCode int `json:"exit_code"`
+	// Static is true when only the files were checked (no host sockets,
+	// no engine), as in CI.
+	Static bool `json:"static"`
 }
 
 // Binding is one published port as the project defines it.
 type Binding struct {
-	Service   string `json:"service"`
-	HostIP    string `json:"host_ip"`
+	Service string `json:"service"`
+	HostIP  string `json:"host_ip"`
+	// Published is the host port as written: "8080", or a range
+	// "9000-9005".
 	Published string `json:"published"`
 	Target    uint32 `json:"target"`
 	Protocol  string `json:"protocol"`
@@ -70,7 +77,10 @@ type Binding struct {
 
 // Variable is the variable a port comes from, and where it is set.
 type Variable struct {
-	Name    string `json:"name"`
+	Name string `json:"name"`
+	// Origin is where its value comes from: "env-file" (File, at Line
+	// and Column), "shell" (the environment, which no file changes) or
+	// "default" (unset: the ${VAR:-default} Default is used).
 	Origin  string `json:"origin"`
 	File    string `json:"file,omitempty"`
 	Line    int    `json:"line,omitempty"`
@@ -90,16 +100,21 @@ type Source struct {
 // Holder is what holds a port: a socket and its process, or a swarm
 // service's port, which has no socket on this node.
 type Holder struct {
-	Protocol     string   `json:"protocol"`
-	Address      string   `json:"address"`
-	Port         uint16   `json:"port"`
-	State        string   `json:"state"`
-	Verdict      string   `json:"verdict"`
-	UID          *uint32  `json:"uid,omitempty"`
-	PID          int32    `json:"pid,omitempty"`
-	Process      string   `json:"process,omitempty"`
-	Cmdline      []string `json:"cmdline,omitempty"`
-	User         string   `json:"user,omitempty"`
+	Protocol string `json:"protocol"`
+	Address  string `json:"address"`
+	Port     uint16 `json:"port"`
+	State    string `json:"state"`
+	// Verdict is what the socket does to the project's bind: "in-use"
+	// (the bind fails) or "shadowed" (both binds succeed, and one of
+	// them gets the other's traffic).
+	Verdict string   `json:"verdict"`
+	UID     *uint32  `json:"uid,omitempty"`
+	PID     int32    `json:"pid,omitempty"`
+	Process string   `json:"process,omitempty"`
+	Cmdline []string `json:"cmdline,omitempty"`
+	User    string   `json:"user,omitempty"`
+	// SwarmService to Nodes are set for a swarm service's port, which
+	// has no socket on this node.
 	SwarmService string   `json:"swarm_service,omitempty"`
 	Stack        string   `json:"stack,omitempty"`
 	PublishMode  string   `json:"publish_mode,omitempty"`
@@ -109,15 +124,18 @@ type Holder struct {
 // Finding is one conflict or warning, with the binding it is about (none
 // for a finding about the run, such as an engine that does not answer).
 type Finding struct {
-	Kind         string   `json:"kind"`
-	Severity     string   `json:"severity"`
-	Service      string   `json:"service"`
-	Message      string   `json:"message"`
-	Binding      *Binding `json:"binding,omitempty"`
-	Sources      []Source `json:"sources,omitempty"`
-	Other        *Binding `json:"other,omitempty"`
-	Holders      []Holder `json:"holders,omitempty"`
-	NextFreePort uint16   `json:"next_free_port,omitempty"`
+	Kind     string `json:"kind"`
+	Severity string `json:"severity"`
+	// Service is "" for a finding about the run.
+	Service string   `json:"service"`
+	Message string   `json:"message"`
+	Binding *Binding `json:"binding,omitempty"`
+	Sources []Source `json:"sources,omitempty"`
+	// Other is the other binding of a duplicate.
+	Other   *Binding `json:"other,omitempty"`
+	Holders []Holder `json:"holders,omitempty"`
+	// NextFreePort is where a fix moves an error's port (0: nowhere).
+	NextFreePort uint16 `json:"next_free_port,omitempty"`
 	// Range is the expanded range a finding speaks for (a ports entry
 	// such as "49152-65535:49152-65535/udp"), and Ports the sub-ranges of
 	// it concerned (held, published twice, ephemeral, privileged).

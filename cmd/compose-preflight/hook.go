@@ -133,10 +133,7 @@ func hookRun(c *cli.Context, sio stdio) (int, error) {
 	// the repository's: JSON and SARIF name files by absolute path.
 	var report bytes.Buffer
 	staged.stdout = &report
-	defer func() {
-		out := strings.ReplaceAll(relativeText(report.String(), st.Root), st.Root, ".")
-		io.WriteString(sio.stdout, out)
-	}()
+	defer func() { io.WriteString(sio.stdout, st.RepoPaths(report.String())) }()
 	opts, err := optionsFrom(c, staged)
 	if err != nil {
 		return exitUsage, err

@@ -15,21 +15,20 @@ import (
 	"github.com/compose-preflight/compose-preflight/compose/discover"
 )
 
-// tree writes files (slash-separated names) into a new folder and
-// returns it.
-func tree(files map[string]string) string {
+// writeProjects writes, in a new folder, a compose.yaml into each of its
+// subfolders named ("." for the folder itself), and returns the folder.
+func writeProjects(composeFiles map[string]string) string {
 	dir, err := os.MkdirTemp("", "report-example-")
+	for sub, yaml := range composeFiles {
+		if err == nil {
+			err = os.MkdirAll(filepath.Join(dir, sub), 0o755)
+		}
+		if err == nil {
+			err = os.WriteFile(filepath.Join(dir, sub, "compose.yaml"), []byte(yaml), 0o644)
+		}
+	}
 	if err != nil {
 		log.Fatal(err)
-	}
-	for name, content := range files {
-		p := filepath.Join(dir, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			log.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			log.Fatal(err)
-		}
 	}
 	return dir
 }
@@ -47,7 +46,7 @@ const shop = `services:
 // checkShop checks the shop project's files (Static: no host sockets, no
 // engine, as in CI); done removes the project.
 func checkShop() (res *preflight.Result, done func()) {
-	dir := tree(map[string]string{"compose.yaml": shop})
+	dir := writeProjects(map[string]string{".": shop})
 	res, err := preflight.Check(context.Background(), preflight.Options{
 		Load:   compose.Options{WorkingDir: dir},
 		Static: true,
@@ -79,9 +78,9 @@ func ExampleNew() {
 // Several projects checked in one run, as compose-preflight --recursive
 // checks every project below a folder: one document sums them up.
 func ExampleMerge() {
-	dir := tree(map[string]string{
-		"shop/compose.yaml": shop,
-		"blog/compose.yaml": "services:\n  blog:\n    image: ghost\n    ports: [\"2368:2368\"]\n",
+	dir := writeProjects(map[string]string{
+		"shop": shop,
+		"blog": "services:\n  blog:\n    image: ghost\n    ports: [\"2368:2368\"]\n",
 	})
 	defer os.RemoveAll(dir)
 

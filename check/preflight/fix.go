@@ -592,6 +592,7 @@ func (r *Result) Fix(ctx context.Context, o FixOptions) (*Fixed, error) {
 	return p, err
 }
 
+// fixWith is Fix up to its summary, which only a fix that worked has.
 func (r *Result) fixWith(ctx context.Context, o FixOptions) (*Fixed, error) {
 	r.fix = o
 	if o.Override != "" {

@@ -1,10 +1,8 @@
 package main
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"path/filepath"
 	"strings"
 
@@ -66,7 +64,7 @@ func checkProjects(c *cli.Context, o options, sio stdio, base string, projects [
 	}
 
 	worst := exitClean
-	var results []*preflight.Result // the machine formats: one document for all, written below
+	var results []*preflight.Result // the machine formats write one document for all
 	defer func() {
 		for _, r := range results {
 			r.Close()
@@ -80,17 +78,14 @@ func checkProjects(c *cli.Context, o options, sio stdio, base string, projects [
 			}
 			fmt.Fprintf(sio.stdout, "%s:\n", strings.Join(p.Files, " + "))
 		}
-		var buf bytes.Buffer
+		po := one(i)
+		res, err := checkOne(c.Context, po, psio)
 		var n int
-		var err error
-		if o.format == "text" {
-			psio.stdout = &buf
-			n, err = runCheck(c.Context, one(i), psio)
-		} else {
-			var res *preflight.Result
-			if res, err = checkOne(c.Context, one(i), psio); err == nil {
-				results = append(results, res)
-				n = report.ExitCode(res, o.strict)
+		if err == nil {
+			results = append(results, res)
+			n = report.ExitCode(res, o.strict)
+			if o.format == "text" {
+				err = (&printer{Result: res, opts: po, said: said}).writeText(sio.stdout)
 			}
 		}
 		if err != nil {
@@ -98,7 +93,6 @@ func checkProjects(c *cli.Context, o options, sio stdio, base string, projects [
 			fmt.Fprintln(sio.stderr, "compose-preflight:", relativeText(err.Error(), base))
 		}
 		worst = max(worst, n)
-		sayOnce(sio.stdout, buf.String(), said)
 	}
 	var err error
 	switch o.format {
@@ -125,20 +119,6 @@ func checkProjects(c *cli.Context, o options, sio stdio, base string, projects [
 		return worst, &exitError{code: exitUsage}
 	}
 	return worst, nil
-}
-
-// sayOnce writes a project's text, leaving out the findings about the
-// run rather than a file (no engine, in a container), which every
-// project reports alike, after the first time.
-func sayOnce(w io.Writer, report string, said map[string]bool) {
-	for _, line := range strings.SplitAfter(report, "\n") {
-		runLevel := strings.HasPrefix(line, "compose-preflight: ")
-		if runLevel && said[line] {
-			continue
-		}
-		said[line] = runLevel
-		io.WriteString(w, line)
-	}
 }
 
 func verdict(code int) string {

@@ -14,6 +14,10 @@ import (
 type printer struct {
 	*preflight.Result
 	opts options
+	// said are the findings about the run (no engine, in a container)
+	// that an earlier project of the run already reported, each alike
+	// (nil for one project): the text says them once.
+	said map[string]bool
 }
 
 func (r *printer) write(w io.Writer) error {
@@ -57,6 +61,13 @@ func (r *printer) writeText(out io.Writer) error {
 			if r.opts.quiet {
 				continue
 			}
+		}
+		if r.said != nil && r.Location(f) == "compose-preflight" {
+			key := fmt.Sprint(f.Severity, f.Kind, r.Message(f))
+			if r.said[key] {
+				continue // counted all the same, as each project has it
+			}
+			r.said[key] = true
 		}
 		r.writeFinding(w, f)
 	}

@@ -5,8 +5,6 @@ import (
 	"embed"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -47,12 +45,9 @@ func hookCommand(sio stdio, code *int) *cli.Command {
 							return err
 						}
 					}
-					exe, err := os.Executable()
+					exe, err := githook.Program()
 					if err != nil {
-						return fmt.Errorf("finding this program: %w", err)
-					}
-					if real, err := filepath.EvalSymlinks(exe); err == nil {
-						exe = real
+						return err
 					}
 					res, err := githook.Install(sio.cwd, append([]string{exe}, flags...))
 					if err == nil {

@@ -138,6 +138,19 @@ func Install(repoDir string, command []string) (Result, error) {
 	return res, nil
 }
 
+// Program is this program's path, links resolved, for the command that
+// Install records: the hook then runs the very binary that installed it.
+func Program() (string, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return "", fmt.Errorf("finding this program: %w", err)
+	}
+	if real, err := filepath.EvalSymlinks(exe); err == nil {
+		exe = real
+	}
+	return exe, nil
+}
+
 // Uninstall removes the compose-preflight pre-commit hook from repoDir's
 // hooks folder and moves back the hook it had chained, if any, so the
 // folder is as it was before Install. A pre-commit hook that is not ours is

@@ -260,3 +260,18 @@ func TestResultSays(t *testing.T) {
 		}
 	}
 }
+
+// TestProgram: the program the hook records is this binary by an
+// absolute path with no link left in it, which Install accepts.
+func TestProgram(t *testing.T) {
+	p, err := Program()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if real, err := filepath.EvalSymlinks(p); err != nil || real != p || !filepath.IsAbs(p) {
+		t.Errorf("Program() = %q: want an absolute path without links (resolved: %q, %v)", p, real, err)
+	}
+	if _, err := Install(newRepo(t), []string{p}); err != nil {
+		t.Errorf("Install refuses Program(): %v", err)
+	}
+}

@@ -112,6 +112,11 @@ func (r *Result) Close() {
 	}
 }
 
+// Options are the options r was checked with, defaults filled in: what
+// a report of r says it was asked (Static) and where its paths are
+// relative to (Load.WorkingDir).
+func (r *Result) Options() Options { return r.opts }
+
 // Moves are the moves a fix makes, in the order of their findings: the
 // same plan that each finding's next step names and that Fix writes.
 func (r *Result) Moves() []*Move { return r.moves }

@@ -29,6 +29,10 @@
 // the git hook) as docker compose run in that project's folder would load
 // it.
 //
+// Package check/preflight/report makes results into what the command
+// prints for other programs: the JSON report (schema 1), the SARIF log
+// and GitHub annotations, for one project or several.
+//
 // Errors say what failed in one line, with the file and line when the
 // project does not load. A [*FixError] means the project was checked but a
 // fix could not be written (nothing was left changed); any other error is

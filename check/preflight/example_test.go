@@ -129,6 +129,12 @@ func ExampleResult_Fix_write() {
 	for _, l := range fixed.Lines {
 		fmt.Println(l)
 	}
+	for _, l := range fixed.Summary {
+		fmt.Println(l)
+	}
+	fmt.Println("clean:", fixed.Clean())
 	// Output:
 	// compose.yaml:5:10: fixed: service "web" 8080 -> 8081 (service "api" publishes 0.0.0.0:8080/tcp too)
+	// 1 port moved; the project now checks clean.
+	// clean: true
 }

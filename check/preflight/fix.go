@@ -281,6 +281,52 @@ type Fixed struct {
 	// OverrideUse how to make compose read it, such as ", which compose
 	// already reads".
 	Override, OverrideUse string
+	// Summary ends the report of the fix, as compose-preflight --fix ends
+	// its own: how many ports moved (in a dry run, would move) and how
+	// many conflicts are left to fix by hand, in a line or two (none
+	// when the fix failed).
+	Summary []string
+
+	dryRun bool
+}
+
+// Clean reports whether the project checks clean after the fix: no
+// conflict is left. A dry run writes nothing, so it is clean only when
+// there was nothing to move and no override file to write.
+func (p *Fixed) Clean() bool {
+	if p.dryRun {
+		return len(p.Moved) == 0 && p.Remaining == 0 && p.Override == ""
+	}
+	return p.Remaining == 0
+}
+
+// summarize writes p's Summary.
+func (r *Result) summarize(p *Fixed) {
+	moved := count(len(p.Moved), "port", "ports")
+	left := count(p.Remaining, "conflict", "conflicts") + " left to fix by hand."
+	switch {
+	case p.dryRun:
+		p.Summary = []string{moved + " would move; nothing written (--dry-run)"}
+	case p.Override != "":
+		p.Summary = []string{moved + " moved into " + r.Rel(p.Override) + p.OverrideUse}
+		if p.Remaining > 0 {
+			p.Summary = append(p.Summary, left)
+		}
+	case p.Remaining > 0:
+		p.Summary = []string{moved + " moved; " + left}
+	case len(p.Moved) > 0:
+		p.Summary = []string{moved + " moved; the project now checks clean."}
+	default:
+		p.Summary = []string{"nothing to fix; the project checks clean."}
+	}
+}
+
+// count is n things, as a person writes it: "1 port", "2 ports".
+func count(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
 }
 
 // buildPlan reads each file once and applies every move's edits to it.
@@ -538,6 +584,16 @@ type FixOptions struct {
 // Fixed is returned alongside an error once the moves were planned, so
 // that a caller can still say which findings the fix left.
 func (r *Result) Fix(ctx context.Context, o FixOptions) (*Fixed, error) {
+	p, err := r.fixWith(ctx, o)
+	if err == nil {
+		p.dryRun = o.DryRun
+		r.summarize(p)
+	}
+	return p, err
+}
+
+// fixWith is Fix up to its summary, which only a fix that worked has.
+func (r *Result) fixWith(ctx context.Context, o FixOptions) (*Fixed, error) {
 	r.fix = o
 	if o.Override != "" {
 		return r.fixOverride(ctx, o.Override, o.DryRun)

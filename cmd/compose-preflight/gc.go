@@ -2,7 +2,8 @@ package main
 
 import (
 	"runtime/debug"
-	"strings"
+
+	"github.com/compose-preflight/compose-preflight/compose"
 )
 
 // tuneGC sets the garbage collector for a short run whose heap is mostly
@@ -15,18 +16,10 @@ import (
 // so a large project costs time, never more memory. GOGC and GOMEMLIMIT
 // set in the environment are the user's choice and are left alone.
 func tuneGC(environ []string) {
-	set := func(name string) bool {
-		for _, kv := range environ {
-			if strings.HasPrefix(kv, name+"=") {
-				return true
-			}
-		}
-		return false
-	}
-	if !set("GOGC") {
+	if _, set := compose.LookupEnv(environ, "GOGC"); !set {
 		debug.SetGCPercent(400)
 	}
-	if !set("GOMEMLIMIT") {
+	if _, set := compose.LookupEnv(environ, "GOMEMLIMIT"); !set {
 		debug.SetMemoryLimit(192 << 20)
 	}
 }

@@ -5,8 +5,6 @@ import (
 	"embed"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -47,26 +45,15 @@ func hookCommand(sio stdio, code *int) *cli.Command {
 							return err
 						}
 					}
-					exe, err := os.Executable()
-					if err != nil {
-						return fmt.Errorf("finding this program: %w", err)
-					}
-					if real, err := filepath.EvalSymlinks(exe); err == nil {
-						exe = real
-					}
-					res, err := githook.Install(sio.cwd, append([]string{exe}, flags...))
+					exe, err := githook.Program()
 					if err != nil {
 						return err
 					}
-					switch {
-					case !res.Changed:
-						fmt.Fprintf(sio.stdout, "%s is already installed\n", res.Hook)
-					case res.Chained != "":
-						fmt.Fprintf(sio.stdout, "installed %s; it runs the hook that was there first (now %s)\n", res.Hook, res.Chained)
-					default:
-						fmt.Fprintf(sio.stdout, "installed %s\n", res.Hook)
+					res, err := githook.Install(sio.cwd, append([]string{exe}, flags...))
+					if err == nil {
+						fmt.Fprintln(sio.stdout, res)
 					}
-					return nil
+					return err
 				},
 			},
 			{
@@ -74,18 +61,10 @@ func hookCommand(sio stdio, code *int) *cli.Command {
 				Usage: "remove the hook and put back the one it chained",
 				Action: func(c *cli.Context) error {
 					res, err := githook.Uninstall(sio.cwd)
-					if err != nil {
-						return err
+					if err == nil {
+						fmt.Fprintln(sio.stdout, res)
 					}
-					switch {
-					case !res.Changed:
-						fmt.Fprintln(sio.stdout, "no compose-preflight hook to remove")
-					case res.Chained != "":
-						fmt.Fprintf(sio.stdout, "removed %s and put back the hook that was there before\n", res.Hook)
-					default:
-						fmt.Fprintf(sio.stdout, "removed %s\n", res.Hook)
-					}
-					return nil
+					return err
 				},
 			},
 			{
@@ -149,10 +128,7 @@ func hookRun(c *cli.Context, sio stdio) (int, error) {
 	// the repository's: JSON and SARIF name files by absolute path.
 	var report bytes.Buffer
 	staged.stdout = &report
-	defer func() {
-		out := strings.ReplaceAll(relativeText(report.String(), st.Root), st.Root, ".")
-		io.WriteString(sio.stdout, out)
-	}()
+	defer func() { io.WriteString(sio.stdout, st.RepoPaths(report.String())) }()
 	opts, err := optionsFrom(c, staged)
 	if err != nil {
 		return exitUsage, err
@@ -173,7 +149,7 @@ func hookRun(c *cli.Context, sio stdio) (int, error) {
 		fmt.Fprintf(sio.stderr, "compose-preflight: %s\n", n)
 	}
 	if err != nil {
-		return exitUsage, loadError(relativeError(err, st.Root))
+		return exitUsage, relativeError(err, st.Root)
 	}
 	if len(touched) == 0 {
 		return exitClean, nil

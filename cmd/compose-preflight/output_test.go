@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/compose-preflight/compose-preflight/check/preflight/report"
 )
 
 // runTerminal runs the command as if stdout were a terminal.
@@ -36,8 +38,8 @@ func TestColour(t *testing.T) {
 	if strings.Contains(out, "\x1b[") {
 		t.Errorf("colour in JSON:\n%s", out)
 	}
-	var rep jsonReport
-	if err := json.Unmarshal([]byte(out), &rep); err != nil || rep.Schema != schemaVersion || rep.Summary.ExitCode != exitConflict {
+	var rep report.Document
+	if err := json.Unmarshal([]byte(out), &rep); err != nil || rep.Schema != report.Schema || rep.Summary.ExitCode != exitConflict {
 		t.Errorf("JSON report %+v, %v", rep, err)
 	}
 }

@@ -1,18 +1,15 @@
 package main
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"path/filepath"
-	"slices"
 	"strings"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/compose-preflight/compose-preflight/check/preflight"
+	"github.com/compose-preflight/compose-preflight/check/preflight/report"
 	"github.com/compose-preflight/compose-preflight/compose/discover"
 )
 
@@ -51,63 +48,65 @@ func checkRecursive(c *cli.Context, sio stdio, code *int) error {
 // reported on stderr and the others are still checked; the exit code is
 // the worst of them (2 for a load error, 1 for a conflict).
 func checkProjects(c *cli.Context, o options, sio stdio, base string, projects []discover.Project) (int, error) {
-	one := func(p discover.Project, out io.Writer, first bool) (int, error) {
+	psio := sio
+	psio.cwd = base
+	one := func(i int) options {
 		po := o
-		po.check = preflight.ProjectOptions(base, p, o.check)
-		if !first {
+		po.check = preflight.ProjectOptions(base, projects[i], o.check)
+		if i > 0 {
 			po.staticReason = "" // said once
 		}
-		psio := sio
-		psio.cwd, psio.stdout = base, out
-		return runCheck(c.Context, po, psio)
+		return po
 	}
 	if len(projects) == 1 {
-		n, err := one(projects[0], sio.stdout, true)
+		n, err := runCheck(c.Context, one(0), psio)
 		return n, relativeError(err, base)
 	}
 
 	worst := exitClean
-	var captured [][]byte // json and sarif: one document per project, merged below
+	var results []*preflight.Result // the machine formats write one document for all
+	defer func() {
+		for _, r := range results {
+			r.Close()
+		}
+	}()
 	said := map[string]bool{}
 	for i, p := range projects {
-		var buf bytes.Buffer
-		switch o.format {
-		case "text":
-			if !o.quiet {
-				if i > 0 {
-					fmt.Fprintln(sio.stdout)
-				}
-				fmt.Fprintf(sio.stdout, "%s:\n", strings.Join(p.Files, " + "))
+		if o.format == "text" && !o.quiet {
+			if i > 0 {
+				fmt.Fprintln(sio.stdout)
+			}
+			fmt.Fprintf(sio.stdout, "%s:\n", strings.Join(p.Files, " + "))
+		}
+		po := one(i)
+		res, err := checkOne(c.Context, po, psio)
+		var n int
+		if err == nil {
+			results = append(results, res)
+			n = report.ExitCode(res, o.strict)
+			if o.format == "text" {
+				err = (&printer{Result: res, opts: po, said: said}).writeText(sio.stdout)
 			}
 		}
-		n, err := one(p, &buf, i == 0)
-		if err = relativeError(err, base); err != nil {
-			var ee *exitError
-			if errors.As(err, &ee) {
-				n = ee.code
-				err = ee.err
-			}
-			if err != nil {
-				fmt.Fprintln(sio.stderr, "compose-preflight:", err)
-			}
+		if err != nil {
+			n = exitCodeOf(err)
+			fmt.Fprintln(sio.stderr, "compose-preflight:", relativeText(err.Error(), base))
 		}
 		worst = max(worst, n)
-		switch o.format {
-		case "json", "sarif":
-			if buf.Len() > 0 {
-				captured = append(captured, buf.Bytes())
-			}
-		default:
-			sayOnce(sio.stdout, buf.String(), said)
-		}
 	}
 	var err error
 	switch o.format {
 	case "json":
-		err = mergeJSON(sio.stdout, captured, base)
+		docs := make([]*report.Document, len(results))
+		for i, r := range results {
+			docs[i] = report.New(r, o.strict)
+		}
+		err = report.Merge(base, docs).Encode(sio.stdout)
 	case "sarif":
-		err = mergeSARIF(sio.stdout, captured)
-	case "text":
+		err = report.WriteSARIF(sio.stdout, version(), results)
+	case "github":
+		err = report.WriteGitHub(sio.stdout, results)
+	default:
 		if !o.quiet {
 			fmt.Fprintf(sio.stdout, "\n%s checked: %s\n", plural(len(projects), "compose project", "compose projects"), verdict(worst))
 		}
@@ -120,21 +119,6 @@ func checkProjects(c *cli.Context, o options, sio stdio, base string, projects [
 		return worst, &exitError{code: exitUsage}
 	}
 	return worst, nil
-}
-
-// sayOnce writes a project's text or annotations, leaving out the
-// findings about the run rather than a file (no engine, in a container),
-// which every project reports alike, after the first time.
-func sayOnce(w io.Writer, report string, said map[string]bool) {
-	for _, line := range strings.SplitAfter(report, "\n") {
-		runLevel := strings.HasPrefix(line, "compose-preflight: ") ||
-			(strings.HasPrefix(line, "::") && !strings.Contains(line[:strings.Index(line[2:], "::")+2], "file="))
-		if runLevel && said[line] {
-			continue
-		}
-		said[line] = runLevel
-		io.WriteString(w, line)
-	}
 }
 
 func verdict(code int) string {
@@ -150,84 +134,14 @@ func verdict(code int) string {
 // relativeError shortens the paths under base in an error's message, so
 // that a project in a subfolder (or in the hook's copy of the staged
 // files) is named by its path from base, never by a temporary folder.
+// The error keeps its exit code (2 for one that has none).
 func relativeError(err error, base string) error {
-	if err == nil {
-		return nil
+	if ee := (*exitError)(nil); err == nil || errors.As(err, &ee) && ee.err == nil {
+		return err // nothing to say
 	}
-	var ee *exitError
-	if errors.As(err, &ee) {
-		if ee.err == nil {
-			return err
-		}
-		return &exitError{code: ee.code, err: errors.New(relativeText(ee.err.Error(), base))}
-	}
-	return errors.New(relativeText(err.Error(), base))
+	return &exitError{code: exitCodeOf(err), err: errors.New(relativeText(err.Error(), base))}
 }
 
 func relativeText(s, base string) string {
 	return strings.ReplaceAll(s, strings.TrimSuffix(base, string(filepath.Separator))+string(filepath.Separator), "")
-}
-
-// mergeJSON writes the reports of several projects as one schema 1
-// report: project describes them together (their files, services and
-// ports), projects lists each one as project would alone, and findings
-// and the summary cover all of them.
-func mergeJSON(w io.Writer, docs [][]byte, base string) error {
-	all := jsonReport{Schema: schemaVersion, Findings: []jsonFinding{}, Projects: []jsonProject{}}
-	all.Project = jsonProject{WorkingDir: base, ComposeFiles: []string{}, EnvFiles: []string{}}
-	for _, d := range docs {
-		var r jsonReport
-		if err := json.Unmarshal(d, &r); err != nil {
-			return fmt.Errorf("merging the projects' reports: %w", err)
-		}
-		all.Projects = append(all.Projects, r.Project)
-		all.Project.ComposeFiles = append(all.Project.ComposeFiles, r.Project.ComposeFiles...)
-		all.Project.EnvFiles = append(all.Project.EnvFiles, r.Project.EnvFiles...)
-		all.Project.Services += r.Project.Services
-		all.Project.Ports += r.Project.Ports
-		all.Checked = r.Checked
-		all.Summary.Static = r.Summary.Static
-		all.Summary.Errors += r.Summary.Errors
-		all.Summary.Warnings += r.Summary.Warnings
-		all.Summary.ExitCode = max(all.Summary.ExitCode, r.Summary.ExitCode)
-		for _, f := range r.Findings {
-			if f.Binding == nil && f.Service == "" && slices.ContainsFunc(all.Findings, func(g jsonFinding) bool {
-				return g.Binding == nil && g.Kind == f.Kind && g.Message == f.Message
-			}) {
-				continue // about the run (no engine, in a container): said once
-			}
-			all.Findings = append(all.Findings, f)
-		}
-	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(all)
-}
-
-// mergeSARIF writes the SARIF logs of several projects as one log with one
-// run: their results, and each rule once.
-func mergeSARIF(w io.Writer, docs [][]byte) error {
-	var all sarifLog
-	for _, d := range docs {
-		var l sarifLog
-		if err := json.Unmarshal(d, &l); err != nil {
-			return fmt.Errorf("merging the projects' reports: %w", err)
-		}
-		if len(all.Runs) == 0 {
-			all = l
-			continue
-		}
-		run := &all.Runs[0]
-		for _, r := range l.Runs {
-			run.Results = append(run.Results, r.Results...)
-			for _, rule := range r.Tool.Driver.Rules {
-				if !slices.ContainsFunc(run.Tool.Driver.Rules, func(x sarifRule) bool { return x.ID == rule.ID }) {
-					run.Tool.Driver.Rules = append(run.Tool.Driver.Rules, rule)
-				}
-			}
-		}
-	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(all)
 }

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -93,18 +95,44 @@ func TestRecursiveTopProjectHonoursComposeFile(t *testing.T) {
 	}
 }
 
-func TestSayOnce(t *testing.T) {
-	said := map[string]bool{}
-	var b strings.Builder
-	run := "compose-preflight: warning: no Docker engine [engine-unreachable]\n"
-	ann := "::warning title=compose-preflight engine-unreachable::no engine\n"
-	sayOnce(&b, "a.yaml:1:1: error: x [duplicate]\n"+run+ann+"1 conflict in 1 service\n", said)
-	sayOnce(&b, "b.yaml:1:1: error: x [duplicate]\n"+run+ann+"::error file=b.yaml,line=1::x\n1 conflict in 1 service\n", said)
-	sayOnce(&b, "::error file=b.yaml,line=1::x\n", said)
-	want := "a.yaml:1:1: error: x [duplicate]\n" + run + ann + "1 conflict in 1 service\n" +
-		"b.yaml:1:1: error: x [duplicate]\n::error file=b.yaml,line=1::x\n1 conflict in 1 service\n" +
-		"::error file=b.yaml,line=1::x\n"
-	if b.String() != want {
-		t.Errorf("got:\n%s\nwant:\n%s", b.String(), want)
+// TestRecursiveSaysTheRunOnce: a finding about the run (no engine), which
+// every project reports alike, is written once, under the first project,
+// and still counted in each project's summary; the findings on a file's
+// line are written for each project.
+func TestRecursiveSaysTheRunOnce(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := strconv.Itoa(l.Addr().(*net.TCPAddr).Port) // free once closed
+	l.Close()
+	dir := t.TempDir()
+	writeTree(t, dir, map[string]string{
+		"a/compose.yaml": composeWith("web", port, "api", port),
+		"b/compose.yaml": composeWith("web", port, "api", port),
+	})
+	env := append(baseEnv(t), "DOCKER_HOST=unix://"+filepath.Join(dir, "no-engine.sock"))
+	out, _, code := cliRun(t, dir, env, "-r")
+	if code != exitConflict {
+		t.Errorf("exit %d, want 1", code)
+	}
+	if n := strings.Count(out, "compose-preflight: warning: no Docker engine"); n != 1 {
+		t.Errorf("the missing engine is said %d times, want once:\n%s", n, out)
+	}
+	for _, want := range []string{"a/compose.yaml:5:10: error:", "b/compose.yaml:5:10: error:"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	// b's summary counts the engine's warning it does not repeat: the two
+	// projects' summaries are the same
+	var summaries []string
+	for _, line := range strings.Split(out, "\n") {
+		if strings.HasPrefix(line, "1 conflict in 2 services (") {
+			summaries = append(summaries, line)
+		}
+	}
+	if len(summaries) != 2 || summaries[0] != summaries[1] || !strings.Contains(summaries[0], "warning") {
+		t.Errorf("want each project's summary to count its conflict and the engine's warning:\n%s", out)
 	}
 }

@@ -2,34 +2,32 @@ package main
 
 import (
 	"bufio"
-	"encoding/json"
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/compose-preflight/compose-preflight/check"
 	"github.com/compose-preflight/compose-preflight/check/preflight"
+	"github.com/compose-preflight/compose-preflight/check/preflight/report"
 )
 
-// schemaVersion is the version of the JSON report; it changes only when a
-// field changes meaning or goes away.
-const schemaVersion = 1
-
-// report is one run's result, rendered as text, JSON, GitHub annotations
-// or SARIF.
-type report struct {
+// printer renders one check as text, JSON, GitHub annotations or SARIF.
+type printer struct {
 	*preflight.Result
 	opts options
+	// said are the findings about the run (no engine, in a container)
+	// that an earlier project of the run already reported, each alike
+	// (nil for one project): the text says them once.
+	said map[string]bool
 }
 
-func (r *report) write(w io.Writer) error {
+func (r *printer) write(w io.Writer) error {
 	switch r.opts.format {
 	case "json":
-		return r.writeJSON(w)
+		return report.New(r.Result, r.opts.strict).Encode(w)
 	case "github":
-		return r.writeGitHub(w)
+		return report.WriteGitHub(w, []*preflight.Result{r.Result})
 	case "sarif":
-		return r.writeSARIF(w)
+		return report.WriteSARIF(w, version(), []*preflight.Result{r.Result})
 	}
 	return r.writeText(w)
 }
@@ -43,14 +41,14 @@ const (
 	styleReset = "\x1b[0m"
 )
 
-func (r *report) paint(style, s string) string {
+func (r *printer) paint(style, s string) string {
 	if !r.opts.color {
 		return s
 	}
 	return style + s + styleReset
 }
 
-func (r *report) writeText(out io.Writer) error {
+func (r *printer) writeText(out io.Writer) error {
 	w := bufio.NewWriter(out)
 	conflicts, warnings := 0, 0
 	for _, f := range r.Findings {
@@ -63,6 +61,13 @@ func (r *report) writeText(out io.Writer) error {
 			if r.opts.quiet {
 				continue
 			}
+		}
+		if r.said != nil && r.Location(f) == "compose-preflight" {
+			key := fmt.Sprint(f.Severity, f.Kind, r.Message(f))
+			if r.said[key] {
+				continue // counted all the same, as each project has it
+			}
+			r.said[key] = true
 		}
 		r.writeFinding(w, f)
 	}
@@ -79,7 +84,7 @@ func plural(n int, one, many string) string {
 	return fmt.Sprintf("%d %s", n, many)
 }
 
-func (r *report) summary(conflicts, warnings int) string {
+func (r *printer) summary(conflicts, warnings int) string {
 	head := "no conflicts"
 	if conflicts > 0 {
 		head = plural(conflicts, "conflict", "conflicts")
@@ -93,55 +98,9 @@ func (r *report) summary(conflicts, warnings int) string {
 	return s
 }
 
-// githubEscape escapes a workflow command's message (GitHub's
-// toolkit/core command.ts escapeData).
-func githubEscape(s string) string {
-	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A").Replace(s)
-}
-
-// githubEscapeProp escapes a workflow command's property value.
-func githubEscapeProp(s string) string {
-	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C").Replace(s)
-}
-
-// writeGitHub prints GitHub Actions workflow commands, which the runner
-// turns into annotations on the compose file's line.
-func (r *report) writeGitHub(out io.Writer) error {
-	w := bufio.NewWriter(out)
-	for _, f := range r.Findings {
-		level := "error"
-		switch f.Severity {
-		case check.Warning:
-			level = "warning"
-		case check.Info:
-			level = "notice"
-		}
-		props := []string{}
-		if src, ok := r.Primary(f); ok {
-			props = append(props, "file="+githubEscapeProp(r.Rel(src.File)),
-				fmt.Sprintf("line=%d", src.Line), fmt.Sprintf("col=%d", src.Column))
-		}
-		props = append(props, "title="+githubEscapeProp("compose-preflight "+string(f.Kind)))
-		msg := r.Message(f)
-		if f.Severity == check.Error {
-			if n := r.NextStep(f); n != "" {
-				msg += "\nnext: " + n
-			}
-		}
-		fmt.Fprintf(w, "::%s %s::%s\n", level, strings.Join(props, ","), githubEscape(msg))
-	}
-	return w.Flush()
-}
-
-func (r *report) writeJSON(out io.Writer) error {
-	enc := json.NewEncoder(out)
-	enc.SetIndent("", "  ")
-	return enc.Encode(r.jsonReport())
-}
-
 // writeFinding prints one finding: its line, the source snippet with a
 // caret under the port, where else it is defined, and the next step.
-func (r *report) writeFinding(w io.Writer, f check.Finding) {
+func (r *printer) writeFinding(w io.Writer, f check.Finding) {
 	sev := f.Severity.String()
 	switch f.Severity {
 	case check.Error:

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"strconv"
@@ -38,9 +37,15 @@ func whyCommand(sio stdio, code *int) *cli.Command {
 			if o.Engine == "" {
 				o.Engine, o.EngineTimeout = "auto", engine.DefaultTimeout
 			}
-			n, err := why(c.Context, o, sio, port, protos)
-			*code = n
-			return err
+			h, err := preflight.Why(c.Context, o, port, protos)
+			if err != nil {
+				return loadError(err)
+			}
+			writeWhy(sio.stdout, h)
+			if len(h.Holders) == 0 {
+				*code = exitConflict // nothing holds it
+			}
+			return nil
 		},
 	}
 }
@@ -61,20 +66,6 @@ func parsePortArg(arg string) (uint16, []string, error) {
 		protos = []string{proto}
 	}
 	return uint16(n), protos, nil
-}
-
-// why finds and prints every holder of port on protos; it returns the exit
-// code: 0 when something holds it, 1 when nothing does.
-func why(ctx context.Context, o preflight.Options, sio stdio, port uint16, protos []string) (int, error) {
-	h, err := preflight.Why(ctx, o, port, protos)
-	if err != nil {
-		return exitUsage, loadError(err)
-	}
-	writeWhy(sio.stdout, h)
-	if len(h.Holders) == 0 {
-		return exitConflict, nil
-	}
-	return exitClean, nil
 }
 
 // writeWhy prints one line per holder, then what was looked at.

@@ -42,6 +42,26 @@ type Result struct {
 	// Changed is false when the call found everything already as asked:
 	// the same hook installed, or no hook of ours to remove.
 	Changed bool
+
+	uninstalled bool
+}
+
+// String says what was done, in a line for the user: where the hook is
+// and what became of the hook that was there before.
+func (r Result) String() string {
+	switch {
+	case r.uninstalled && !r.Changed:
+		return "no compose-preflight hook to remove"
+	case r.uninstalled && r.Chained != "":
+		return fmt.Sprintf("removed %s and put back the hook that was there before", r.Hook)
+	case r.uninstalled:
+		return "removed " + r.Hook
+	case !r.Changed:
+		return r.Hook + " is already installed"
+	case r.Chained != "":
+		return fmt.Sprintf("installed %s; it runs the hook that was there first (now %s)", r.Hook, r.Chained)
+	}
+	return "installed " + r.Hook
 }
 
 // Install writes the compose-preflight pre-commit hook into the hooks folder
@@ -118,6 +138,19 @@ func Install(repoDir string, command []string) (Result, error) {
 	return res, nil
 }
 
+// Program is this program's path, links resolved, for the command that
+// Install records: the hook then runs the very binary that installed it.
+func Program() (string, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return "", fmt.Errorf("finding this program: %w", err)
+	}
+	if real, err := filepath.EvalSymlinks(exe); err == nil {
+		exe = real
+	}
+	return exe, nil
+}
+
 // Uninstall removes the compose-preflight pre-commit hook from repoDir's
 // hooks folder and moves back the hook it had chained, if any, so the
 // folder is as it was before Install. A pre-commit hook that is not ours is
@@ -127,7 +160,7 @@ func Uninstall(repoDir string) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	res := Result{Hook: filepath.Join(dir, hookName)}
+	res := Result{Hook: filepath.Join(dir, hookName), uninstalled: true}
 	chained := filepath.Join(dir, chainedName)
 	current, ours, err := readHook(res.Hook)
 	if err != nil {

@@ -231,3 +231,47 @@ func TestShellQuote(t *testing.T) {
 		}
 	}
 }
+
+// TestResultSays: each outcome of Install and Uninstall reads as what
+// happened, naming the hook and the chained one.
+func TestResultSays(t *testing.T) {
+	repo := newRepo(t)
+	hooks := filepath.Join(repo, ".git", "hooks")
+	hook, chained := filepath.Join(hooks, "pre-commit"), filepath.Join(hooks, chainedName)
+	writeFile(t, hook, "#!/bin/sh\nexit 0\n", 0o755)
+	steps := []struct {
+		do   func(string) (Result, error)
+		want string
+	}{
+		{func(r string) (Result, error) { return Install(r, nil) }, "installed " + hook + "; it runs the hook that was there first (now " + chained + ")"},
+		{func(r string) (Result, error) { return Install(r, nil) }, hook + " is already installed"},
+		{Uninstall, "removed " + hook + " and put back the hook that was there before"},
+		{func(r string) (Result, error) { os.Remove(hook); return Install(r, nil) }, "installed " + hook},
+		{Uninstall, "removed " + hook},
+		{Uninstall, "no compose-preflight hook to remove"},
+	}
+	for i, s := range steps {
+		res, err := s.do(repo)
+		if err != nil {
+			t.Fatalf("step %d: %v", i, err)
+		}
+		if got := res.String(); got != s.want {
+			t.Errorf("step %d: %q, want %q", i, got, s.want)
+		}
+	}
+}
+
+// TestProgram: the program the hook records is this binary by an
+// absolute path with no link left in it, which Install accepts.
+func TestProgram(t *testing.T) {
+	p, err := Program()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if real, err := filepath.EvalSymlinks(p); err != nil || real != p || !filepath.IsAbs(p) {
+		t.Errorf("Program() = %q: want an absolute path without links (resolved: %q, %v)", p, real, err)
+	}
+	if _, err := Install(newRepo(t), []string{p}); err != nil {
+		t.Errorf("Install refuses Program(): %v", err)
+	}
+}

@@ -27,6 +27,15 @@ type Staged struct {
 	top string
 }
 
+// RepoPaths names the files of the staged copy in text (a report) as the
+// repository names them: by their path from the top of the work tree,
+// the top itself as ".". The check reads the copy, but the user commits
+// the repository, and the copy's temporary folder means nothing to them.
+func (s Staged) RepoPaths(text string) string {
+	root := strings.TrimSuffix(s.Root, string(filepath.Separator))
+	return strings.ReplaceAll(strings.ReplaceAll(text, root+string(filepath.Separator), ""), root, ".")
+}
+
 // Add puts into the staged tree the files at paths (slash-separated,
 // relative to the work tree's top) that StageTree left out by their
 // name, such as a service's env_file app.conf that docker compose must

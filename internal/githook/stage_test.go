@@ -226,3 +226,24 @@ func TestStagedAddTakesTheIndexVersionOrTheWorkTrees(t *testing.T) {
 	noFile(t, filepath.Join(st.Root, "missing.conf"))
 	noFile(t, filepath.Join(filepath.Dir(st.Root), "outside.conf"))
 }
+
+// TestRepoPaths: a report of the staged copy names its files as the
+// repository does, and the copy's top as ".".
+func TestRepoPaths(t *testing.T) {
+	repo := newRepo(t)
+	writeFile(t, filepath.Join(repo, "svc", "compose.yaml"), "services: {}\n", 0o644)
+	st, cleanup, err := StageTree(context.Background(), filepath.Join(repo, "svc"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cleanup()
+	file := filepath.Join(st.Dir, "compose.yaml")
+	if _, err := os.Stat(file); err != nil {
+		t.Fatal(err) // the report would name a file the copy does not hold
+	}
+	got := st.RepoPaths(file + ":3:9: error: ... [in-use]\n\"working_dir\": \"" + st.Root + "\"\n")
+	want := filepath.Join("svc", "compose.yaml") + ":3:9: error: ... [in-use]\n\"working_dir\": \".\"\n"
+	if got != want {
+		t.Errorf("got:\n%s\nwant:\n%s", got, want)
+	}
+}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"net"
 	"os"
 	"path/filepath"
@@ -134,5 +135,40 @@ func TestRecursiveSaysTheRunOnce(t *testing.T) {
 	}
 	if len(summaries) != 2 || summaries[0] != summaries[1] || !strings.Contains(summaries[0], "warning") {
 		t.Errorf("want each project's summary to count its conflict and the engine's warning:\n%s", out)
+	}
+}
+
+// TestRecursiveSARIFNoneLoads: when no project loads, --format sarif still
+// prints a log a SARIF reader accepts (one run of this tool, no results),
+// and the exit code says the projects did not load.
+func TestRecursiveSARIFNoneLoads(t *testing.T) {
+	dir := t.TempDir()
+	writeTree(t, dir, map[string]string{
+		"a/compose.yaml": "services: [\n",
+		"b/compose.yaml": "services:\n  web:\n    image: x\n    ports: [\"99999:80\"]\n",
+	})
+	out, errOut, code := cliRun(t, dir, baseEnv(t), "--static", "--recursive", "--format", "sarif")
+	if code != exitUsage {
+		t.Errorf("exit %d, want 2", code)
+	}
+	var log struct {
+		Version string `json:"version"`
+		Runs    []struct {
+			Tool struct {
+				Driver struct {
+					Name string `json:"name"`
+				} `json:"driver"`
+			} `json:"tool"`
+			Results []json.RawMessage `json:"results"`
+		} `json:"runs"`
+	}
+	if err := json.Unmarshal([]byte(out), &log); err != nil {
+		t.Fatalf("stdout is not JSON: %v\n%s", err, out)
+	}
+	if log.Version != "2.1.0" || len(log.Runs) != 1 || log.Runs[0].Tool.Driver.Name != "compose-preflight" || len(log.Runs[0].Results) != 0 {
+		t.Errorf("want a SARIF 2.1.0 log with one run of compose-preflight and no results, got:\n%s", out)
+	}
+	if !strings.Contains(errOut, "a/compose.yaml:1") || !strings.Contains(errOut, "b/compose.yaml:4") {
+		t.Errorf("stderr does not name both broken files:\n%s", errOut)
 	}
 }

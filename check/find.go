@@ -289,7 +289,7 @@ func onlyIPv6Half(f Finding, b Binding, goos string) bool {
 // (API 1.46) allocate one: the allocator hands out the range's ports in
 // order, skipping only those it gave out itself, and fails when a host
 // socket holds the one it picked (moby#44136; since moby#47871 it tries
-// the next). Each replica takes the next such port. On an engine that
+// the next: measured, Docker 26.1.5 fails and 27.0.3 starts). Each replica takes the next such port. On an engine that
 // said it is older, that is an in-use error; when no engine said, a
 // range-order warning, since Docker 27 and later start fine.
 func (in *Input) rangeOrderFinding(ix index, b Binding, need int) (Finding, bool) {
@@ -349,15 +349,16 @@ func bindingsOverlap(a, b Binding) bool {
 }
 
 // EngineChosenFindings checks the bindings whose host port the engine
-// picks (published "0" or none; bs have Published 0). Since the port
-// mapper of Docker 28 (API 1.48) an engine gives every binding of one
-// container port the same picked host port, so two such bindings of one
-// service on overlapping addresses ("127.0.0.1::80" and "80") fail:
-// "failed to bind host port 127.0.0.1:P/tcp: address already in use",
-// measured on API 1.56; dockerd 20.10 (API 1.41) picks two ports. With no
-// engine to ask, the current engine's rule applies.
+// picks (published "0" or none; bs have Published 0). Since Docker 27
+// (API 1.46) an engine gives every binding of one container port the same
+// picked host port, so two such bindings of one service on overlapping
+// addresses ("127.0.0.1::80" and "80") fail: "failed to bind host port
+// 127.0.0.1:P/tcp: address already in use". Measured with the real-engine
+// suite: Docker 20.10 (API 1.41) and 26.1.5 (1.45) pick two ports and
+// start; 27.0.3 (1.46), 27.5.1 (1.47), 28.0.0 (1.48) and moby v2 (1.56)
+// fail. With no engine to ask, the current engine's rule applies.
 func EngineChosenFindings(bs []Binding, api string) []Finding {
-	if api != "" && APIBefore(api, "1.48") {
+	if api != "" && APIBefore(api, "1.46") {
 		return nil
 	}
 	var out []Finding

@@ -204,7 +204,7 @@ func TestHostRangeByEngineVersion(t *testing.T) {
 }
 
 // TestEngineChosen: two bindings of one container port whose host port
-// the engine picks fail on engines since API 1.48 when their addresses
+// the engine picks fail on engines since API 1.46 when their addresses
 // overlap (internal/realengine: engine-chosen-*).
 func TestEngineChosen(t *testing.T) {
 	any := Binding{Service: "web", Target: 80, Protocol: "tcp"}
@@ -227,6 +227,9 @@ func TestEngineChosen(t *testing.T) {
 		{[]Binding{lo, any}, "1.56", 1},
 		{[]Binding{lo, any}, "", 1},
 		{[]Binding{lo, any}, "1.41", 0},
+		{[]Binding{lo, any}, "1.45", 0},
+		{[]Binding{lo, any}, "1.46", 1},
+		{[]Binding{any, any}, "1.47", 1},
 		{[]Binding{lo, lo2}, "1.56", 0},
 		{[]Binding{any, other}, "1.56", 0},
 		{[]Binding{any, udp}, "1.56", 0},

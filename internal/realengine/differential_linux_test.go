@@ -21,10 +21,10 @@ const (
 	// whose port allocator tries one port of a host range without
 	// retrying (moby#44136), and succeeds since moby#47871.
 	upFailsBefore27
-	// upFailsSince28 fails on engines since Docker 28 (API 1.48), whose
-	// port mapper gives every binding of one container port the same
-	// picked host port.
-	upFailsSince28
+	// upFailsSince27 fails on engines since Docker 27 (API 1.46), which
+	// give every binding of one container port the same picked host port
+	// (measured on 26.1.5, 27.0.3, 27.5.1 and 28.0.0: .ci/engines releases).
+	upFailsSince27
 	// upFailsWithProxy fails where the userland proxy binds [::]:P
 	// beside 0.0.0.0:P, and succeeds where the engine binds IPv4 only.
 	upFailsWithProxy
@@ -142,8 +142,8 @@ var scenarios = []scenario{
 	{name: "short-and-long-syntax", files: one(svc("web", "", `"{p0}:80"`, "target: 80\n        published: {p0}")), want: upFails},
 	{name: "scale-fixed-port", files: one(svc("web", "scale: 2", `"{p0}:80"`)), want: upFails},
 	{name: "network-mode-host", files: one(svc("web", "network_mode: host", `"{p0}:80"`)), hold: []string{"tcp4 0.0.0.0:{p0}"}, want: upSucceeds},
-	{name: "engine-chosen-twice", files: one(svc("web", "", `"0:80"`, `"80"`)), want: upFailsSince28, noFix: true},
-	{name: "engine-chosen-loopback-and-any", files: one(svc("web", "", `"127.0.0.1::80"`, `"80"`)), want: upFailsSince28, noFix: true},
+	{name: "engine-chosen-twice", files: one(svc("web", "", `"0:80"`, `"80"`)), want: upFailsSince27, noFix: true},
+	{name: "engine-chosen-loopback-and-any", files: one(svc("web", "", `"127.0.0.1::80"`, `"80"`)), want: upFailsSince27, noFix: true},
 	{name: "engine-chosen-two-targets", files: one(svc("web", "", `"0:80"`, `"0:81"`)), want: upSucceeds},
 	{name: "engine-chosen-two-loopbacks", files: one(svc("web", "", `"127.0.0.1::80"`, `"127.0.0.2::80"`)), want: upSucceeds},
 	{name: "fixed-and-engine-chosen", files: one(svc("web", "", `"{p0}:80"`, `"80"`)), want: upSucceeds},
@@ -192,8 +192,8 @@ func (o outcome) fails(e engineInfo) bool {
 		return true
 	case upFailsBefore27:
 		return e.apiBefore("1.46")
-	case upFailsSince28:
-		return !e.apiBefore("1.48")
+	case upFailsSince27:
+		return !e.apiBefore("1.46")
 	case upFailsWithProxy:
 		return e.userlandProxy()
 	}

@@ -109,6 +109,36 @@ func testPodman(t *testing.T, mode string) {
 			t.Errorf("with CONTAINER_HOST=%s, compose-preflight exit %d, want it to check Podman:\n%s", host, code, out)
 		}
 	})
+	t.Run("found-without-configuration", func(t *testing.T) {
+		// No DOCKER_HOST, CONTAINER_HOST or context, and no Docker
+		// socket: the check asks the socket `podman system service`
+		// listens on, the rootless one in $XDG_RUNTIME_DIR first, then
+		// /run/podman's. A container of another project on that engine
+		// proves which engine was asked: the report names it.
+		if _, err := os.Stat("/var/run/docker.sock"); err == nil {
+			t.Skip("/var/run/docker.sock exists: Podman's sockets are asked only when there is no Docker socket (CI stops dockerd first)")
+		}
+		xdg := t.TempDir() // no Podman socket in it: the rootful one is found
+		if mode == "rootless" {
+			xdg = filepath.Dir(filepath.Dir(strings.TrimPrefix(host, "unix://")))
+		}
+		port := fmt.Sprint(enginePool.block(t, 1)[0])
+		holder := "pfp-" + runID + "-" + mode[:5] + "-found-default"
+		hdir := filepath.Join(t.TempDir(), holder)
+		writeFiles(t, hdir, one(svc("db", "", `"`+port+`:5432"`)), strings.NewReplacer())
+		onPodman := []string{"DOCKER_HOST=" + host}
+		t.Cleanup(func() { runEnv(t, hdir, onPodman, "docker", "compose", "-p", holder, "down", "-t", "0") })
+		if out, code := runEnv(t, hdir, onPodman, "docker", "compose", "-p", holder, "up", "-d"); code != 0 {
+			t.Fatalf("bringing up %s failed:\n%s", holder, out)
+		}
+		dir := t.TempDir()
+		writeFiles(t, dir, one(svc("web", "", `"`+port+`:80"`)), strings.NewReplacer())
+		unset := []string{"DOCKER_HOST=", "CONTAINER_HOST=", "DOCKER_CONTEXT=", "DOCKER_CONFIG=" + t.TempDir(), "XDG_RUNTIME_DIR=" + xdg}
+		out, code := runEnv(t, dir, unset, tool, "--engine=required", "--engine-timeout=20s")
+		if code != 1 || !strings.Contains(out, "its Podman engine") || !strings.Contains(out, "container "+holder+"-db-1") {
+			t.Errorf("with no engine configured, compose-preflight exit %d; want it to find %s Podman's socket and name container %s-db-1:\n%s", code, mode, holder, out)
+		}
+	})
 	sem := make(chan struct{}, 2)
 	for _, sc := range podmanScenarios {
 		t.Run(sc.name, func(t *testing.T) {

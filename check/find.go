@@ -289,9 +289,10 @@ func onlyIPv6Half(f Finding, b Binding, goos string) bool {
 // (API 1.46) allocate one: the allocator hands out the range's ports in
 // order, skipping only those it gave out itself, and fails when a host
 // socket holds the one it picked (moby#44136; since moby#47871 it tries
-// the next: measured, Docker 26.1.5 fails and 27.0.3 starts). Each replica takes the next such port. On an engine that
-// said it is older, that is an in-use error; when no engine said, a
-// range-order warning, since Docker 27 and later start fine.
+// the next: measured, Docker 26.1.5 fails and 27.0.3 starts). Each
+// replica takes the next such port. On an engine that said it is older,
+// that is an in-use error; when no engine said, a range-order warning,
+// since Docker 27 and later start fine.
 func (in *Input) rangeOrderFinding(ix index, b Binding, need int) (Finding, bool) {
 	known := in.EngineAPI != ""
 	if known && !APIBefore(in.EngineAPI, "1.46") {

@@ -109,9 +109,9 @@ type Holder struct {
 	Container *engine.Container
 	// ContainerPort is the container's binding that overlaps.
 	ContainerPort engine.Port
-	// Own says the container belongs to this project and service with the
-	// same service: `up` keeps it or recreates it, so it is not a conflict. With
-	// --stack, a service of the stack being deployed is its own.
+	// Own says the container is this project's container of the same
+	// service: `up` keeps it or recreates it, so it is not a conflict.
+	// With --stack, a service of the stack being deployed is its own.
 	Own bool
 	// SwarmService is the swarm service that publishes the port, and
 	// ServicePort its port: an ingress port has no socket on any node.
@@ -147,3 +147,9 @@ type Finding struct {
 	Range PortRange
 	Ports []PortRange
 }
+
+// AboutRun reports whether f is about the run rather than the project:
+// it names no binding and no service (no engine answered, running inside
+// a container). Every project of a run reports such a finding alike, so
+// a report of several projects says it once.
+func (f Finding) AboutRun() bool { return f.Binding < 0 && f.Service == "" }

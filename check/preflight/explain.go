@@ -368,7 +368,7 @@ func (r *Result) NextStep(f check.Finding) string {
 	if f.Kind == check.KindHostIP {
 		steps = append(steps, "publish on an address of this host, or on all of them (no host IP)")
 	}
-	if f.Kind == check.KindPrivileged && f.Severity == check.Error {
+	if f.Kind == check.KindPrivileged && f.Severity == check.Error && f.Binding >= 0 {
 		// --fix leaves it: which port a service meant to be on below
 		// 1024 moves to is the user's call, or the host's setting is
 		b := r.Input.Bindings[f.Binding]

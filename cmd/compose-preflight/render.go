@@ -62,7 +62,7 @@ func (r *printer) writeText(out io.Writer) error {
 				continue
 			}
 		}
-		if r.said != nil && r.Location(f) == "compose-preflight" {
+		if r.said != nil && f.AboutRun() {
 			key := fmt.Sprint(f.Severity, f.Kind, r.Message(f))
 			if r.said[key] {
 				continue // counted all the same, as each project has it

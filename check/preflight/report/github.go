@@ -13,37 +13,37 @@ import (
 // WriteGitHub writes the checks of one run (one project, or several) as
 // GitHub Actions workflow commands, which the runner turns into
 // annotations on the compose file's line: one per finding, its file
-// relative to the check's working directory. A finding that names no
-// file (one about the run, such as an engine that does not answer) is
+// relative to the check's working directory. A finding about the run
+// (check.Finding.AboutRun, such as an engine that does not answer) is
 // written once, however many projects report it.
 func WriteGitHub(w io.Writer, results []*preflight.Result) error {
 	bw := bufio.NewWriter(w)
-	said := map[string]bool{} // annotations without a file
+	said := map[string]bool{} // annotations about the run
 	for _, r := range results {
 		for _, f := range r.Findings {
-			line, located := githubLine(r, f)
-			if !located && said[line] {
-				continue
+			line := githubLine(r, f)
+			if f.AboutRun() {
+				if said[line] {
+					continue
+				}
+				said[line] = true
 			}
-			said[line] = !located
 			bw.WriteString(line)
 		}
 	}
 	return bw.Flush()
 }
 
-// githubLine is the workflow command of one finding, and whether it
-// names the file and line.
-func githubLine(r *preflight.Result, f check.Finding) (string, bool) {
+// githubLine is the workflow command of one finding.
+func githubLine(r *preflight.Result, f check.Finding) string {
 	props := []string{}
-	src, located := r.Primary(f)
-	if located {
+	if src, ok := r.Primary(f); ok {
 		props = append(props, "file="+githubEscapeProp(r.Rel(src.File)),
 			fmt.Sprintf("line=%d", src.Line), fmt.Sprintf("col=%d", src.Column))
 	}
 	props = append(props, "title="+githubEscapeProp("compose-preflight "+string(f.Kind)))
 	msg := message(r, f, "\nnext: ")
-	return fmt.Sprintf("::%s %s::%s\n", level(f.Severity, "notice"), strings.Join(props, ","), githubEscape(msg)), located
+	return fmt.Sprintf("::%s %s::%s\n", level(f.Severity, "notice"), strings.Join(props, ","), githubEscape(msg))
 }
 
 // level names a severity as GitHub and SARIF do: error, warning, and

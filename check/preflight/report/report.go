@@ -271,6 +271,7 @@ func Merge(dir string, docs []*Document) *Document {
 		all.Summary.Warnings += d.Summary.Warnings
 		all.Summary.ExitCode = max(all.Summary.ExitCode, d.Summary.ExitCode)
 		for _, f := range d.Findings {
+			// about the run (check.Finding.AboutRun): no binding, no service
 			if f.Binding == nil && f.Service == "" && slices.ContainsFunc(all.Findings, func(g Finding) bool {
 				return g.Binding == nil && g.Kind == f.Kind && g.Message == f.Message
 			}) {
